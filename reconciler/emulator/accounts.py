@@ -1,0 +1,193 @@
+"""WABA node, business WABA listings, ``/me``, ``/debug_token`` and ``/{waba-id}/assigned_users``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import paging
+from . import params as p
+from .errors import GraphError, invalid_parameter, no_permission
+from .params import Reply, Request
+from .state import World
+
+WABA_FIELDS = {
+    "id", "name", "currency", "timezone_id", "message_template_namespace", "owner_business",
+    "creation_time", "account_review_status", "business_verification_status", "ownership_type",
+    "status", "is_enabled_for_insights", "template_auto_archival_enabled", "country",
+    "health_status", "on_behalf_of_business_info", "owner_business_info",
+    "primary_business_location", "whatsapp_business_manager_messaging_limit",
+    "is_shared_with_partners", "disable_marketing_messages_on_cloud_api",
+    "marketing_messages_lite_api_status", "marketing_messages_onboarding_status",
+    "auth_international_rate_eligibility", "purchase_order_number", "primary_funding_id",
+    "linked_commerce_account", "marketing_messages_ad_account", "analytics",
+}
+WABA_DEFAULT = ["id", "name", "currency", "timezone_id", "message_template_namespace"]
+WABA_SETTABLE = ("is_enabled_for_insights", "disable_marketing_messages_on_cloud_api", "template_auto_archival_enabled")
+USER_FIELDS = {"id", "name", "tasks", "user_type", "business", "permitted_tasks"}
+USER_DEFAULT = ["id", "name", "tasks"]
+# The tasks enum of Meta's SDK, plus the granular tasks Meta's system-user guide names.
+TASKS = frozenset({
+    "DEVELOP", "MANAGE", "MANAGE_EXTENSIONS", "MANAGE_PHONE", "MANAGE_PHONE_ASSETS",
+    "MANAGE_TEMPLATES", "MESSAGING", "VIEW_COST", "VIEW_PHONE_ASSETS", "VIEW_TEMPLATES",
+    "VIEW_INSIGHTS", "MANAGE_USERS", "MANAGE_BILLING",
+})
+
+
+def read_waba(world: World, request: Request, waba_id: str) -> Reply:
+    node = world.wabas[waba_id]
+    return Reply(p.project(node, p.requested_fields(request.params), WABA_DEFAULT, WABA_FIELDS, "WhatsAppBusinessAccount"))
+
+
+def update_waba(world: World, request: Request, waba_id: str) -> Reply:
+    changed = False
+    for key in WABA_SETTABLE:
+        value = p.boolean(request.params, key)
+        if value is not None:
+            world.wabas[waba_id][key] = value
+            changed = True
+    if not changed:
+        raise invalid_parameter(f"Nothing to update; settable fields: {', '.join(WABA_SETTABLE)}.")
+    return Reply({"success": True})
+
+
+def read_business(world: World, request: Request, business_id: str) -> Reply:
+    business = world.businesses[business_id]
+    node = {"id": business_id, "name": business["name"]}
+    return Reply(p.project(node, p.requested_fields(request.params), ["id", "name"], {"id", "name"}, "Business"))
+
+
+def list_business_wabas(world: World, request: Request, business_id: str, edge: str) -> Reply:
+    """``owned_whatsapp_business_accounts`` or ``client_whatsapp_business_accounts``."""
+    ids = world.businesses[business_id]["owned_wabas" if edge.startswith("owned") else "client_wabas"]
+    rows = [world.wabas[w] for w in ids if w in world.wabas and request.token and request.token.can_see_waba(w)]
+    for rule in _filtering(request.params):
+        value = float(rule["value"])
+        if rule["operator"] == "GREATER_THAN":
+            rows = [r for r in rows if r["creation_time"] > value]
+        else:
+            rows = [r for r in rows if r["creation_time"] < value]
+    sort = p.text(request.params, "sort") or "creation_time_ascending"
+    if sort not in ("creation_time_ascending", "creation_time_descending"):
+        raise invalid_parameter("sort must be creation_time_ascending or creation_time_descending.")
+    sign = -1 if sort.endswith("descending") else 1
+    chunk, links = paging.page(rows, request, world.settings, key=lambda w: [sign * w["creation_time"], w["id"]])
+    wanted = p.requested_fields(request.params)
+    data = [p.project(w, wanted, WABA_DEFAULT, WABA_FIELDS, "WhatsAppBusinessAccount") for w in chunk]
+    return Reply({"data": data, "paging": links})
+
+
+def _filtering(params: dict[str, Any]) -> list[dict[str, Any]]:
+    rules = p.structured(params, "filtering")
+    if rules in (None, ""):
+        return []
+    if not isinstance(rules, list):
+        raise invalid_parameter("filtering must be a JSON array of {field, operator, value}.")
+    for rule in rules:
+        if (
+            not isinstance(rule, dict)
+            or rule.get("field") != "creation_time"
+            or rule.get("operator") not in ("GREATER_THAN", "LESS_THAN")
+        ):
+            raise invalid_parameter("filtering supports field creation_time with GREATER_THAN or LESS_THAN.")
+        try:
+            float(rule.get("value"))
+        except (TypeError, ValueError):
+            raise invalid_parameter("filtering value must be a unix timestamp.") from None
+    return rules
+
+
+def me(world: World, request: Request) -> Reply:
+    assert request.token is not None
+    user = world.users.get(request.token.user_id, {"id": request.token.user_id, "name": "Unknown"})
+    node = {"id": user["id"], "name": user["name"]}
+    return Reply(p.project(node, p.requested_fields(request.params), ["id", "name"], {"id", "name"}, "User"))
+
+
+def debug_token(world: World, request: Request) -> Reply:
+    """Introspect ``input_token``; the caller's own token authenticates the call."""
+    subject = p.text(request.params, "input_token", required=True)
+    info = world.tokens.get(subject or "")
+    if info is None:
+        return Reply({"data": {
+            "is_valid": False,
+            "error": {"code": 190, "message": "Invalid OAuth access token."},
+            "scopes": [],
+        }})
+    granular = []
+    for scope in info.scopes:
+        entry: dict[str, Any] = {"scope": scope}
+        if scope.startswith("whatsapp") and info.wabas is not None:
+            entry["target_ids"] = list(info.wabas)
+        elif scope == "business_management" and info.businesses is not None:
+            entry["target_ids"] = list(info.businesses)
+        granular.append(entry)
+    now = int(world.clock.now())
+    return Reply({"data": {
+        "app_id": info.app_id,
+        "application": "wabactl emulator",
+        "type": info.type,
+        "data_access_expires_at": 0,
+        "expires_at": info.expires_at,
+        "is_valid": True,
+        "issued_at": now,
+        "scopes": list(info.scopes),
+        "granular_scopes": granular,
+        "user_id": info.user_id,
+    }})
+
+
+def list_users(world: World, request: Request, waba_id: str) -> Reply:
+    business_id = p.text(request.params, "business")
+    if business_id is None:
+        raise invalid_parameter("The parameter business is required.", title="Missing parameter")
+    business = world.businesses.get(business_id)
+    if business is None or waba_id not in business["owned_wabas"] + business["client_wabas"]:
+        raise invalid_parameter(f"The business {business_id} has no access to this WhatsApp Business Account.")
+    rows = []
+    for user_id, tasks in world.assigned[waba_id].items():
+        user = world.users.get(user_id, {"name": f"User {user_id}", "user_type": "BUSINESS_USER"})
+        rows.append({
+            "id": user_id,
+            "name": user["name"],
+            "tasks": list(tasks),
+            "user_type": user["user_type"],
+            "business": {"id": business_id, "name": business["name"]},
+            "permitted_tasks": sorted(TASKS),
+        })
+    chunk, links = paging.page(rows, request, world.settings, key=lambda u: u["id"])
+    wanted = p.requested_fields(request.params)
+    data = [p.project(u, wanted, USER_DEFAULT, USER_FIELDS, "AssignedUser") for u in chunk]
+    return Reply({"data": data, "paging": links, "summary": {"total_count": len(rows)}})
+
+
+def assign_user(world: World, request: Request, waba_id: str) -> Reply:
+    user_id = p.text(request.params, "user", required=True)
+    assert user_id is not None
+    if user_id not in world.users:
+        raise invalid_parameter(f"The user {user_id} does not exist or is not in this business.")
+    tasks = p.string_list(request.params, "tasks")
+    if not tasks:
+        raise invalid_parameter("The parameter tasks is required (a non-empty array).", title="Missing parameter")
+    unknown = sorted({t for t in tasks} - TASKS)
+    if unknown:
+        raise invalid_parameter(f"Unknown tasks: {', '.join(unknown)}.", title="Invalid tasks")
+    assigned = world.assigned[waba_id]
+    if user_id in assigned and world.settings.assign_existing == "error":
+        raise GraphError(
+            code=100,
+            message="User is already assigned to this WhatsApp Business Account",
+            details="Remove the user first, or the emulator's assign_existing setting to replace.",
+        )
+    assigned[user_id] = list(dict.fromkeys(tasks))
+    return Reply({"success": True})
+
+
+def unassign_user(world: World, request: Request, waba_id: str) -> Reply:
+    user_id = p.text(request.params, "user", required=True)
+    world.assigned[waba_id].pop(user_id or "", None)
+    return Reply({"success": True})
+
+
+def require_management(request: Request, what: str) -> None:
+    if request.token is None or not request.token.has_scope("whatsapp_business_management"):
+        raise no_permission(what)

@@ -1,0 +1,373 @@
+"""The HTTP side: a threaded server on loopback, request parsing, faults, the request log,
+batch requests, ``/_emulator/`` controls, and the ``Emulator`` object tests start and stop.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import controls, routes
+from . import params as p
+from .errors import GraphError, internal_error, invalid_parameter, throttled
+from .faults import Fault, Faults
+from .params import Reply, Request
+from .seed import build_world, load_seed_file
+from .state import World
+
+VERSION_RE = re.compile(r"^v\d+(\.\d+)?$")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MUTATING = ("POST", "DELETE", "PUT")
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, seed: dict[str, Any], host: str, port: int, state_file: str | None) -> None:
+        if host not in LOOPBACK:
+            raise ValueError("the emulator listens on loopback only")
+        super().__init__((host, port), Handler)
+        self.seed = seed
+        self.state_file = state_file
+        self.world: World = build_world(seed)
+        self.faults = Faults()
+        self.log: list[dict[str, Any]] = []
+        self.log_lock = threading.Lock()
+        if state_file:
+            self._restore(state_file)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def reset(self, seed: dict[str, Any] | None = None) -> None:
+        """Back to the seed, or to a new one (a test loading its own fixture)."""
+        world = build_world(seed if seed is not None else self.seed)
+        with self.world.lock:
+            self.world = world
+        if seed is not None:
+            self.seed = seed
+        self.faults.clear()
+        with self.log_lock:
+            self.log.clear()
+
+    def persist(self) -> None:
+        if self.state_file:
+            self.world.save(self.state_file)
+
+    def _restore(self, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                saved = json.load(handle)
+        except FileNotFoundError:
+            return
+        self.world.restore(saved)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: EmulatorServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: the request log under /_emulator/requests is the record."""
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        """Steps: read, controls or Graph; faults before; answer; faults after; log."""
+        url = urllib.parse.urlsplit(self.path)
+        try:
+            raw = self._body()
+        except GraphError as error:
+            self.close_connection = True
+            self._send(Reply(error.envelope(), error.http_status))
+            return
+        if url.path.startswith("/_emulator"):
+            self._send(self._control(url, raw))
+            return
+        try:
+            request = self._request(url, raw)
+        except GraphError as error:
+            self._send(Reply(error.envelope(), error.http_status, error.headers))
+            return
+        fired = self.server.faults.fire(request.method, "/" + "/".join(request.segments))
+        for fault in fired:
+            if fault.kind == "latency":
+                time.sleep(fault.latency_ms / 1000)
+        early = next((f for f in fired if f.kind in ("error", "throttle", "drop_before")), None)
+        if early is not None and early.kind == "drop_before":
+            self._record(request, None, "dropped before handling")
+            self._drop()
+            return
+        reply = _fault_reply(early) if early else self._answer(request)
+        self._record(request, reply)
+        if any(f.kind == "drop_after" for f in fired):
+            self._drop()
+            return
+        self._send(reply)
+
+    def _answer(self, request: Request) -> Reply:
+        server = self.server
+        world = server.world
+        with world.lock:
+            if request.method == "POST" and not request.segments and "batch" in request.params:
+                reply = self._batch(request)
+            else:
+                reply = _graph(world, request)
+            if request.method in MUTATING:
+                server.persist()
+        return reply
+
+    def _batch(self, request: Request) -> Reply:
+        world = self.server.world
+        try:
+            items = routes.batch_items(request.params.get("batch"), world.settings.max_batch)
+        except GraphError as error:
+            return Reply(error.envelope(), error.http_status)
+        include_headers = request.params.get("include_headers") not in ("false", False)
+        answers = []
+        for item in items:
+            relative = urllib.parse.urlsplit("/" + item["relative_url"].lstrip("/"))
+            body = item.get("body") or ""
+            sub = _build(
+                method=str(item.get("method", "GET")).upper(),
+                path=relative.path,
+                query=p.parse_query(relative.query),
+                body=p.parse_query(body) if isinstance(body, str) else dict(body),
+                base_url=request.base_url,
+                header_token=None,
+                world=world,
+                fallback=request,
+            )
+            reply = _graph(world, sub)
+            self._record(sub, reply, "batch item")
+            answer: dict[str, Any] = {"code": reply.status, "body": json.dumps(reply.body)}
+            if include_headers:
+                answer["headers"] = [{"name": k, "value": v} for k, v in reply.headers.items()]
+            answers.append(answer)
+        return Reply(answers)
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _body(self) -> bytes:
+        length_header = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise invalid_parameter("Chunked request bodies are not supported; send Content-Length.")
+        if not length_header:
+            return b""
+        try:
+            length = int(length_header)
+        except ValueError:
+            raise invalid_parameter("Content-Length is not a number.") from None
+        most = self.server.world.settings.max_body_bytes
+        if length > most:
+            raise GraphError(
+                code=100,
+                message=f"Request body too large: {length} bytes; at most {most}.",
+                status=413,
+            )
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _request(self, url: urllib.parse.SplitResult, raw: bytes) -> Request:
+        return _build(
+            method=self.command,
+            path=url.path,
+            query=p.parse_query(url.query),
+            body=p.parse_body(raw, self.headers.get("Content-Type", "")),
+            base_url=self._base_url(),
+            header_token=self._bearer(),
+            world=self.server.world,
+            fallback=None,
+        )
+
+    def _bearer(self) -> str | None:
+        value = self.headers.get("Authorization", "")
+        if value[:7].lower() == "bearer ":
+            return value[7:].strip()
+        if value[:6].lower() == "oauth ":
+            return value[6:].strip()
+        return None
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host")
+        return f"http://{host}" if host else self.server.url
+
+    def _control(self, url: urllib.parse.SplitResult, raw: bytes) -> Reply:
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw else {}
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            return controls.handle(self.server, self.command, url.path, p.parse_query(url.query), body)
+        except (ValueError, TypeError, KeyError) as error:
+            return Reply({"error": {"message": str(error), "type": "EmulatorControlError", "code": 100}}, 400)
+
+    def _record(self, request: Request, reply: Reply | None, note: str | None = None) -> None:
+        entry: dict[str, Any] = {
+            "time": self.server.world.clock.now(),
+            "method": request.method,
+            "path": request.path,
+            "params": request.params,
+            "token": request.token_via,
+            "status": reply.status if reply else None,
+        }
+        if reply is not None and isinstance(reply.body, dict) and "error" in reply.body:
+            entry["code"] = reply.body["error"].get("code")
+            entry["subcode"] = reply.body["error"].get("error_subcode")
+        if note:
+            entry["note"] = note
+        with self.server.log_lock:
+            self.server.log.append(entry)
+
+    def _send(self, reply: Reply) -> None:
+        payload = json.dumps(reply.body).encode("utf-8")
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("facebook-api-version", "v26.0")
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _drop(self) -> None:
+        """Close the socket without an answer, as a network failure would."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(2)
+        except OSError:
+            pass
+
+
+def _build(
+    method: str,
+    path: str,
+    query: dict[str, Any],
+    body: dict[str, Any],
+    base_url: str,
+    header_token: str | None,
+    world: World,
+    fallback: Request | None,
+) -> Request:
+    """A Request with merged parameters and the caller's token resolved (and removed)."""
+    params = dict(query)
+    params.update(body)
+    token, via = header_token, "header" if header_token else None
+    if token is None and p.TOKEN_PARAM in body:
+        token, via = str(body[p.TOKEN_PARAM]), "body"
+    elif token is None and p.TOKEN_PARAM in query:
+        token, via = str(query[p.TOKEN_PARAM]), "query"
+    params.pop(p.TOKEN_PARAM, None)
+    parts = [part for part in path.split("/") if part]
+    version = ""
+    if parts and VERSION_RE.match(parts[0]):
+        version = parts.pop(0)
+    request = Request(
+        method=method.upper(),
+        path=path,
+        segments=parts,
+        version=version,
+        params=params,
+        base_url=base_url,
+        token=world.tokens.get(token) if token else None,
+        token_via=via,
+    )
+    if token is None and fallback is not None:  # batch items inherit the batch's token
+        request.token, request.token_via = fallback.token, fallback.token_via
+    return request
+
+
+def _graph(world: World, request: Request) -> Reply:
+    """Dispatch under the world lock; every failure becomes a Graph error, never a traceback."""
+    try:
+        reply = routes.dispatch(world, request)
+    except GraphError as error:
+        reply = Reply(error.envelope(), error.http_status, dict(error.headers))
+    except Exception:  # noqa: BLE001 - the server must answer, whatever a handler did
+        error = internal_error()
+        reply = Reply(error.envelope(), error.http_status)
+    for name, value in routes.usage_headers(world, request).items():
+        reply.headers.setdefault(name, value)
+    return reply
+
+
+def _fault_reply(fault: Fault) -> Reply:
+    if fault.kind == "throttle":
+        code = fault.code or 80008
+        error = throttled(code, fault.regain_minutes, "Injected throttle")
+        usage = {"*": [{"type": "whatsapp_business_management", "call_count": 100,
+                        "total_cputime": 0, "total_time": 0,
+                        "estimated_time_to_regain_access": fault.regain_minutes}]}
+        error.headers["X-Business-Use-Case-Usage"] = json.dumps(usage)
+        return Reply(error.envelope(), error.http_status, error.headers)
+    code = fault.code if fault.code is not None else (2 if fault.status >= 500 else 100)
+    error = GraphError(
+        code=code,
+        subcode=fault.subcode,
+        message="Service temporarily unavailable" if fault.status >= 500 else "Injected error",
+        is_transient=fault.status >= 500,
+        status=fault.status,
+    )
+    return Reply(error.envelope(), error.http_status)
+
+
+class Emulator:
+    """An emulator in a background thread: ``with Emulator(seed) as emulator: emulator.url``."""
+
+    def __init__(
+        self,
+        seed: dict[str, Any] | str | None = None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        state_file: str | None = None,
+    ) -> None:
+        if isinstance(seed, str):
+            seed = load_seed_file(seed)
+        self.server = EmulatorServer(seed or {}, host, port, state_file)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def world(self) -> World:
+        return self.server.world
+
+    def start(self) -> "Emulator":
+        self._thread = threading.Thread(target=self.server.serve_forever, name="graph-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,197 @@
+"""The emulator's world: businesses, WABAs, templates, assigned users, limits' memory.
+
+All of it is JSON-shaped so that ``/_emulator/state`` can dump it and ``--state FILE`` can keep it
+across restarts. Tokens are never part of the dump or the state file: they come from the seed.
+One lock guards the whole world; handlers run under it, so each request is atomic.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from . import rules
+from .clock import Clock
+from .settings import ReviewRule, Settings
+
+HOUR = 3600.0
+DAY = 86400.0
+DELETED_STATUSES = ("DELETED", "PENDING_DELETION")
+
+
+@dataclass(frozen=True)
+class Token:
+    user_id: str
+    type: str = "SYSTEM_USER"
+    scopes: tuple[str, ...] = (
+        "whatsapp_business_management",
+        "whatsapp_business_messaging",
+        "business_management",
+    )
+    wabas: tuple[str, ...] | None = None  # None: every WABA
+    businesses: tuple[str, ...] | None = None  # None: every business
+    app_id: str = "1000000000000001"
+    expires_at: int = 0
+
+    def can_see_waba(self, waba_id: str) -> bool:
+        return self.wabas is None or waba_id in self.wabas
+
+    def can_see_business(self, business_id: str) -> bool:
+        return self.businesses is None or business_id in self.businesses
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class World:
+    """Everything the emulator knows. Mutated only by handlers holding ``lock``."""
+
+    def __init__(self, settings: Settings, clock: Clock, tokens: dict[str, Token]) -> None:
+        self.lock = threading.RLock()
+        self.settings = settings
+        self.clock = clock
+        self.tokens = tokens
+        self.users: dict[str, dict[str, Any]] = {}
+        self.businesses: dict[str, dict[str, Any]] = {}
+        self.wabas: dict[str, dict[str, Any]] = {}
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.assigned: dict[str, dict[str, list[str]]] = {}
+        self.creations: dict[str, list[float]] = {}
+        self.calls: dict[str, list[float]] = {}
+        self.locks: dict[str, dict[str, float]] = {}
+        self.next_id = 1_000_000_000_000_001
+
+    # --- ids and lookups -------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        self.next_id += 1
+        return str(self.next_id - 1)
+
+    def templates_of(self, waba_id: str) -> list[dict[str, Any]]:
+        """Live (not deleted) templates of a WABA, newest first, as the listing orders them."""
+        rows = [
+            t for t in self.templates.values()
+            if t["_waba"] == waba_id and t["status"] not in DELETED_STATUSES
+        ]
+        rows.sort(key=lambda t: int(t["id"]), reverse=True)
+        return rows
+
+    def find_template(self, waba_id: str, name: str, language: str) -> dict[str, Any] | None:
+        for template in self.templates_of(waba_id):
+            if template["name"] == name and template["language"] == language:
+                return template
+        return None
+
+    def template_count(self, waba_id: str) -> int:
+        rows = self.templates_of(waba_id)
+        if self.settings.count_mode == "translation":
+            return len(rows)
+        return len({t["name"] for t in rows})
+
+    def template_limit(self, waba_id: str) -> int:
+        return int(self.wabas[waba_id].get("template_limit") or self.settings.template_limit)
+
+    # --- rolling windows -------------------------------------------------------------------
+
+    @staticmethod
+    def recent(stamps: list[float], now: float, window: float) -> list[float]:
+        return [s for s in stamps if s > now - window]
+
+    def regain_minutes(self, stamps: list[float], now: float, window: float, most: int) -> int:
+        """Minutes until the window has room again (0 when it has room now)."""
+        inside = sorted(self.recent(stamps, now, window))
+        if len(inside) < most:
+            return 0
+        frees_at = inside[len(inside) - most] + window
+        return max(1, int(-(-(frees_at - now) // 60)))
+
+    # --- review ------------------------------------------------------------------------------
+
+    def process_reviews(self) -> None:
+        """Finish every review whose time has come; called before each request is handled."""
+        now = self.clock.now()
+        for template in self.templates.values():
+            due = template.get("_review_due")
+            if template["status"] != "PENDING" or due is None or due > now:
+                continue
+            self._decide(template)
+            template["_review_due"] = None
+            template["last_updated_time"] = int(now)
+
+    def _decide(self, template: dict[str, Any]) -> None:
+        if rules.adjacent_variables(template["components"]):
+            template.update(status="REJECTED", rejected_reason="INVALID_FORMAT")
+            return
+        for rule in self.settings.review_rules:
+            if not _matches(rule, template):
+                continue
+            if rule.outcome == "reject":
+                template.update(status="REJECTED", rejected_reason=rule.rejected_reason)
+                return
+            if template["category"] != rule.to_category:
+                template["previous_category"] = template["category"]
+                template["category"] = rule.to_category
+            break
+        template.update(status="APPROVED", rejected_reason="NONE")
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def dump(self, internal: bool = False) -> dict[str, Any]:
+        """JSON-ready copy of the world; ``internal`` keeps the bookkeeping fields too."""
+        templates = self.templates
+        if not internal:
+            templates = {
+                tid: {k: v for k, v in t.items() if not k.startswith("_")} | {"waba_id": t["_waba"]}
+                for tid, t in templates.items()
+            }
+        return copy.deepcopy({
+            "now": self.clock.now(),
+            "next_id": self.next_id,
+            "users": self.users,
+            "businesses": self.businesses,
+            "wabas": self.wabas,
+            "templates": templates,
+            "assigned_users": self.assigned,
+            "creations": self.creations,
+            "calls": self.calls,
+            "locks": self.locks,
+        })
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self.clock.restore(float(saved["now"]))
+        self.next_id = int(saved["next_id"])
+        self.users = saved["users"]
+        self.businesses = saved["businesses"]
+        self.wabas = saved["wabas"]
+        self.templates = saved["templates"]
+        self.assigned = saved["assigned_users"]
+        self.creations = saved["creations"]
+        self.calls = saved["calls"]
+        self.locks = saved["locks"]
+
+    def save(self, path: str) -> None:
+        """Write the state file atomically, so a crash never leaves half a file."""
+        folder = os.path.dirname(os.path.abspath(path))
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".emulator-state-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(self.dump(internal=True), out)
+        os.replace(temporary, path)
+
+
+def _matches(rule: ReviewRule, template: dict[str, Any]) -> bool:
+    if rule.name and not fnmatch.fnmatchcase(template["name"], rule.name):
+        return False
+    if rule.category and template["category"] != rule.category.upper():
+        return False
+    if rule.language and template["language"] != rule.language:
+        return False
+    if rule.body_contains:
+        if rule.body_contains.lower() not in rules.body_text(template["components"]).lower():
+            return False
+    return True

@@ -1,0 +1,293 @@
+"""``/{waba-id}/message_templates`` and ``/{template-id}``: list, get, create, edit, delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import errors, paging, rules
+from . import params as p
+from .errors import GraphError, invalid_parameter
+from .params import Reply, Request
+from .state import DAY, HOUR, World
+
+TEMPLATE_FIELDS = {
+    "id", "name", "language", "category", "status", "components", "parameter_format",
+    "previous_category", "correct_category", "sub_category", "rejected_reason", "quality_score",
+    "last_updated_time", "message_send_ttl_seconds", "library_template_name", "source",
+    "ad_account_id", "ad_adset_id", "ad_campaign_id", "ad_id", "bid_spec",
+    "cta_url_link_tracking_opted_out", "degrees_of_freedom_spec", "display_format",
+    "health_status", "is_primary_device_delivery_only", "is_sms_fallback_enabled",
+}
+DEFAULT_FIELDS = [
+    "name", "parameter_format", "components", "language", "status", "category",
+    "sub_category", "previous_category",
+]
+SUMMARY_KEYS = ("total_count", "message_template_count", "message_template_limit", "are_translations_complete")
+EDITABLE = ("APPROVED", "REJECTED", "PAUSED")
+
+
+def public(template: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in template.items() if not k.startswith("_")}
+
+
+def list_templates(world: World, request: Request, waba_id: str) -> Reply:
+    rows = _filtered(world.templates_of(waba_id), request.params)
+    wanted = p.requested_fields(request.params)
+    chunk, links = paging.page(rows, request, world.settings, key=lambda t: -int(t["id"]))
+    body: dict[str, Any] = {
+        "data": [
+            p.project(public(t), wanted, DEFAULT_FIELDS, TEMPLATE_FIELDS, "WhatsAppMessageTemplate")
+            for t in chunk
+        ],
+        "paging": links,
+    }
+    summary = _summary(world, waba_id, rows, request.params.get("summary"))
+    if summary is not None:
+        body["summary"] = summary
+    return Reply(body)
+
+
+def _filtered(rows: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    name = p.text(params, "name")
+    if name:  # Graph matches names by substring; clients must re-filter exactly.
+        rows = [t for t in rows if name in t["name"]]
+    for field in ("status", "category", "language", "quality_score"):
+        wanted = p.string_list(params, field)
+        if not wanted:
+            continue
+        if field == "language":
+            rows = [t for t in rows if t["language"] in wanted]
+        elif field == "quality_score":
+            upper = {w.upper() for w in wanted}
+            rows = [t for t in rows if (t.get("quality_score") or {}).get("score") in upper]
+        else:
+            upper = {w.upper() for w in wanted}
+            rows = [t for t in rows if t[field] in upper]
+    content = p.text(params, "content")
+    if content:
+        rows = [t for t in rows if content.lower() in rules.body_text(t["components"]).lower()]
+    return rows
+
+
+def _summary(world: World, waba_id: str, rows: list[dict[str, Any]], raw: Any) -> dict[str, Any] | None:
+    if raw in (None, "", "false"):
+        return None
+    asked = SUMMARY_KEYS if raw in ("true", True, "1") else tuple(
+        k.strip() for k in str(raw).split(",") if k.strip()
+    )
+    values = {
+        "total_count": len(rows),
+        "message_template_count": world.template_count(waba_id),
+        "message_template_limit": world.template_limit(waba_id),
+        "are_translations_complete": True,
+    }
+    return {k: values[k] for k in asked if k in values}
+
+
+def get_template(world: World, request: Request, template: dict[str, Any]) -> Reply:
+    wanted = p.requested_fields(request.params)
+    default = DEFAULT_FIELDS + ["rejected_reason", "quality_score"]
+    return Reply(p.project(public(template), wanted, default, TEMPLATE_FIELDS, "WhatsAppMessageTemplate"))
+
+
+def create_template(world: World, request: Request, waba_id: str) -> Reply:
+    """Steps: creation budget, content rules, identity, name lock, cap; then store as PENDING."""
+    now = world.clock.now()
+    settings = world.settings
+    _check_creation_budget(world, waba_id, now)
+    params = request.params
+    name = rules.check_name(params.get("name"))
+    language = rules.check_language(params.get("language"))
+    category = rules.check_category(params.get("category"))
+    parameter_format = rules.check_parameter_format(params.get("parameter_format"))
+    components = rules.check_components(p.structured(params, "components"), category, parameter_format)
+    if world.find_template(waba_id, name, language):
+        raise invalid_parameter(
+            f"There is already {language} content for this template. "
+            "You can create a new template and try again.",
+            errors.LANGUAGE_EXISTS,
+            "Content in This Language Already Exists",
+        )
+    locked_until = world.locks[waba_id].get(f"{name}|{language}", 0.0)
+    if locked_until > now:
+        days = (locked_until - now) / DAY
+        wait = "less than 1 minute" if locked_until - now < 60 else f"{days:.0f} days"
+        raise invalid_parameter(
+            f"{language} is being deleted for {name}. Consider creating a new message template in "
+            f"a different language, or wait {wait} before trying again.",
+            errors.LANGUAGE_BEING_DELETED,
+            "Message template language is being deleted",
+        )
+    new_name = all(t["name"] != name for t in world.templates_of(waba_id))
+    adds = 1 if settings.count_mode == "translation" or new_name else 0
+    if world.template_count(waba_id) + adds > world.template_limit(waba_id):
+        raise invalid_parameter(
+            "You have exceeded the maximum number of message templates you can have for this "
+            "WhatsApp business account.",
+            errors.TEMPLATE_LIMIT,
+            "Message Template Limit Exceeded",
+        )
+    instant = category == "AUTHENTICATION" and settings.instant_authentication_approval
+    template: dict[str, Any] = {
+        "id": world.new_id(),
+        "name": name,
+        "language": language,
+        "category": category,
+        "status": "APPROVED" if instant else "PENDING",
+        "parameter_format": parameter_format,
+        "components": components,
+        "rejected_reason": "NONE",
+        "quality_score": {"score": "UNKNOWN", "date": int(now)},
+        "last_updated_time": int(now),
+        "_waba": waba_id,
+        "_edits": [],
+        "_review_due": None if instant else now + settings.review_delay_seconds,
+    }
+    ttl = params.get("message_send_ttl_seconds")
+    if ttl not in (None, ""):
+        template["message_send_ttl_seconds"] = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
+    world.templates[template["id"]] = template
+    world.creations[waba_id].append(now)
+    return Reply({"id": template["id"], "status": template["status"], "category": category})
+
+
+def _check_creation_budget(world: World, waba_id: str, now: float) -> None:
+    settings = world.settings
+    stamps = world.recent(world.creations[waba_id], now, HOUR)
+    world.creations[waba_id] = stamps
+    if len(stamps) < settings.creates_per_hour:
+        return
+    minutes = world.regain_minutes(stamps, now, HOUR, settings.creates_per_hour)
+    error = errors.throttled(
+        settings.create_limit_code, minutes,
+        f"This account created {len(stamps)} templates in the last hour",
+    )
+    error.headers["X-Business-Use-Case-Usage"] = usage_header(waba_id, 100, minutes)
+    raise error
+
+
+def usage_header(waba_id: str, percent: int, regain_minutes: int) -> str:
+    return json.dumps({
+        waba_id: [{
+            "type": "whatsapp_business_management",
+            "call_count": percent,
+            "total_cputime": min(percent, 100) // 4,
+            "total_time": min(percent, 100) // 4,
+            "estimated_time_to_regain_access": regain_minutes,
+        }]
+    }, separators=(",", ":"))
+
+
+def edit_template(world: World, request: Request, template: dict[str, Any]) -> Reply:
+    """Steps: status gate, category rule, edit quota, content rules; then back to review."""
+    now = world.clock.now()
+    settings = world.settings
+    params = request.params
+    status = template["status"]
+    if status not in EDITABLE:
+        raise invalid_parameter(
+            f"A template in status {status} can't be edited; only APPROVED, REJECTED or PAUSED ones.",
+            errors.STATUS_CANNOT_CHANGE,
+            "Message template status can't be changed",
+        )
+    category = template["category"]
+    if params.get("category") not in (None, ""):
+        requested = rules.check_category(params["category"])
+        if status == "APPROVED" and requested != category:
+            raise invalid_parameter(
+                "The category of an approved template can't be edited.",
+                errors.STATUS_CANNOT_CHANGE,
+                "Category can't be changed",
+            )
+        category = requested
+    if status == "APPROVED":
+        edits = world.recent(template["_edits"], now, 30 * DAY)
+        if len(world.recent(edits, now, DAY)) >= settings.edits_per_day or len(edits) >= settings.edits_per_30_days:
+            raise invalid_parameter(
+                "This template reached its edit limit (1 edit per 24 hours, 10 per 30 days for "
+                "approved templates).",
+                errors.STATUS_CANNOT_CHANGE,
+                "Edit limit reached",
+            )
+    parameter_format = template["parameter_format"]
+    if params.get("parameter_format") not in (None, ""):
+        parameter_format = rules.check_parameter_format(params["parameter_format"])
+    components = template["components"]
+    if params.get("components") not in (None, ""):
+        components = rules.check_components(p.structured(params, "components"), category, parameter_format)
+    elif parameter_format != template["parameter_format"]:
+        components = rules.check_components(components, category, parameter_format)
+    if status == "APPROVED":
+        template["_edits"] = world.recent(template["_edits"], now, 30 * DAY) + [now]
+    template.update(
+        category=category,
+        parameter_format=parameter_format,
+        components=components,
+        status="PENDING",
+        rejected_reason="NONE",
+        last_updated_time=int(now),
+        _review_due=now + settings.review_delay_seconds,
+    )
+    if params.get("message_send_ttl_seconds") not in (None, ""):
+        template["message_send_ttl_seconds"] = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
+    return Reply({"success": True})
+
+
+def delete_templates(world: World, request: Request, waba_id: str) -> Reply:
+    """By ``hsm_ids`` (all or nothing), by ``hsm_id`` + ``name``, or by ``name`` (every language)."""
+    params = request.params
+    name = p.text(params, "name")
+    hsm_id = p.text(params, "hsm_id")
+    hsm_ids = p.string_list(params, "hsm_ids")
+    live = world.templates_of(waba_id)
+    if hsm_ids is not None:
+        if name or hsm_id:
+            raise invalid_parameter("hsm_ids cannot be combined with name or hsm_id.")
+        if len(hsm_ids) > 100:
+            raise invalid_parameter("At most 100 hsm_ids can be deleted at once.")
+        by_id = {t["id"]: t for t in live}
+        unknown = [i for i in hsm_ids if i not in by_id]
+        if unknown:
+            raise _not_found(", ".join(unknown))
+        doomed = [by_id[i] for i in hsm_ids]
+    elif name is None:
+        raise invalid_parameter("Delete needs name, hsm_id and name, or hsm_ids.", title="Missing parameter")
+    elif hsm_id is not None:
+        doomed = [t for t in live if t["id"] == hsm_id and t["name"] == name]
+        if not doomed:
+            raise _not_found(name)
+    else:
+        doomed = [t for t in live if t["name"] == name]
+        if not doomed:
+            raise _not_found(name)
+    disabled = [t for t in doomed if t["status"] == "DISABLED"]
+    if disabled:
+        raise invalid_parameter(
+            f"The template {disabled[0]['name']} ({disabled[0]['language']}) is DISABLED; "
+            "disabled templates can't be deleted.",
+            title="Template can't be deleted",
+        )
+    now = world.clock.now()
+    for template in doomed:
+        _delete(world, waba_id, template, now)
+    return Reply({"success": True})
+
+
+def _delete(world: World, waba_id: str, template: dict[str, Any], now: float) -> None:
+    settings = world.settings
+    key = f"{template['name']}|{template['language']}"
+    lock = now + settings.propagation_lock_seconds
+    if template["status"] == "APPROVED":
+        lock = max(lock, now + settings.name_lock_days * DAY)
+    if lock > now:
+        world.locks[waba_id][key] = max(world.locks[waba_id].get(key, 0.0), lock)
+    del world.templates[template["id"]]
+
+
+def _not_found(name: str) -> GraphError:
+    return invalid_parameter(
+        f"The message template {name} wasn't found for this account.",
+        errors.TEMPLATE_NOT_FOUND,
+        "Message template not found",
+    )
