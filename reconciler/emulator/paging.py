@@ -37,6 +37,7 @@ def page(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of ``rows`` (already filtered) and its ``paging`` object."""
     limit = min(p.integer(request.params, "limit", settings.page_default), settings.page_max)
+    # page_default above page_max is clamped too: a seed lowering only page_max still pages.
     ordered = sorted(rows, key=key)
     after = p.text(request.params, "after")
     before = p.text(request.params, "before")

@@ -74,6 +74,10 @@ class EmulatorServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     protocol_version = "HTTP/1.1"
+    # One buffered write per answer and no Nagle delay: keep-alive clients otherwise wait on
+    # delayed ACKs between the header and body writes.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: the request log under /_emulator/requests is the record."""
@@ -254,6 +258,7 @@ class Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the socket without an answer, as a network failure would."""
         self.close_connection = True
+        self.wfile = _Discard()
         try:
             self.connection.shutdown(2)
         except OSError:
@@ -330,6 +335,18 @@ def _fault_reply(fault: Fault) -> Reply:
         status=fault.status,
     )
     return Reply(error.envelope(), error.http_status)
+
+
+class _Discard:
+    """Stands in for the response stream of a dropped connection."""
+
+    closed = False
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 class Emulator:

@@ -80,8 +80,8 @@ class Settings:
             raise ValueError("assign_existing must be 'replace' or 'error'")
         if self.create_limit_code not in RATE_LIMIT_CODES:
             raise ValueError(f"create_limit_code must be one of {RATE_LIMIT_CODES}")
-        if not 1 <= self.page_default <= self.page_max:
-            raise ValueError("page_default must be between 1 and page_max")
+        if self.page_default < 1 or self.page_max < 1:
+            raise ValueError("page_default and page_max must be at least 1")
 
 
 def _rule(raw: dict[str, Any]) -> ReviewRule:

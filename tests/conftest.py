@@ -1,0 +1,128 @@
+"""One emulator per test session on port 0; each test loads the seed it needs through the
+emulator's reset control, so tests never share state."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from reconciler.emulator import Emulator
+
+WABA = "111000000000001"
+OTHER_WABA = "111000000000002"
+BUSINESS = "222000000000001"
+ME = "900000000000001"
+PEOPLE = ("10222270944537964", "10222270944537965", "10222270944537966")
+TOKEN = "test-token"
+
+BASE_SEED: dict[str, Any] = {
+    "settings": {"review_delay_seconds": 0},
+    "clock": {"start": "2026-11-01T09:00:00Z", "frozen": True},
+    "tokens": [
+        {"token": TOKEN, "user": ME},
+        {"token": "other-waba-token", "user": ME, "wabas": [OTHER_WABA], "businesses": []},
+        {"token": "messaging-only-token", "user": ME, "scopes": ["whatsapp_business_messaging"]},
+    ],
+    "users": {
+        ME: {"name": "wabactl CI", "user_type": "SYSTEM_USER"},
+        **{person: {"name": f"Person {i}"} for i, person in enumerate(PEOPLE)},
+    },
+    "businesses": {BUSINESS: {"name": "Acme", "owned_wabas": [WABA], "client_wabas": [OTHER_WABA]}},
+    "wabas": {
+        WABA: {"name": "Acme Main", "owner_business": BUSINESS, "creation_time": 1700000000,
+               "assigned_users": {ME: ["MANAGE"]}},
+        OTHER_WABA: {"name": "Acme Partner", "creation_time": 1710000000},
+    },
+}
+
+
+def seed_with(templates: list[dict[str, Any]] | None = None, **settings: Any) -> dict[str, Any]:
+    """The base seed with templates in the main WABA and some settings changed."""
+    seed = copy.deepcopy(BASE_SEED)
+    seed["settings"].update(settings)
+    seed["wabas"][WABA]["templates"] = templates or []
+    return seed
+
+
+def body(text: str = "Your order {{1}} ships today.", *examples: str) -> dict[str, Any]:
+    component: dict[str, Any] = {"type": "BODY", "text": text}
+    if examples:
+        component["example"] = {"body_text": [list(examples)]}
+    return component
+
+
+def template(name: str, language: str = "en_US", status: str = "APPROVED", category: str = "UTILITY",
+             components: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "language": language, "status": status, "category": category,
+            "components": components or [body("Your order {{1}} ships today.", "#1")], **extra}
+
+
+class Graph:
+    """A thin HTTP client for tests: real requests to the emulator, token in the header."""
+
+    def __init__(self, url: str, token: str | None = TOKEN) -> None:
+        self.url = url
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.session.get(f"{self.url}/v26.0/{path}", params=params, timeout=10)
+
+    def post(self, path: str, json: Any = None, data: Any = None) -> requests.Response:
+        return self.session.post(f"{self.url}/v26.0/{path}", json=json, data=data, timeout=10)
+
+    def delete(self, path: str, **params: Any) -> requests.Response:
+        return self.session.delete(f"{self.url}/v26.0/{path}", params=params, timeout=10)
+
+    def create(self, name: str, language: str = "en_US", category: str = "UTILITY",
+               components: list[dict[str, Any]] | None = None, **extra: Any) -> requests.Response:
+        payload = {"name": name, "language": language, "category": category,
+                   "components": components or [body("Your order {{1}} ships today.", "#1")], **extra}
+        return self.post(f"{WABA}/message_templates", json=payload)
+
+    def control(self, method: str, name: str, payload: Any = None) -> Any:
+        response = requests.request(method, f"{self.url}/_emulator/{name}", json=payload, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def advance(self, seconds: float) -> None:
+        self.control("POST", "clock", {"advance": seconds})
+
+    def log(self) -> list[dict[str, Any]]:
+        return self.control("GET", "requests")["data"]
+
+
+def error_of(response: requests.Response) -> tuple[int, int | None]:
+    """(code, subcode) of a Graph error answer; fails the test if it is not one."""
+    assert response.status_code >= 400, response.text
+    error = response.json()["error"]
+    assert isinstance(error.get("error_data", {}), dict)
+    assert error["fbtrace_id"] and "message" in error and "type" in error
+    return error["code"], error.get("error_subcode")
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    with Emulator(BASE_SEED) as running:
+        yield running
+
+
+@pytest.fixture
+def load(emulator: Emulator):
+    """Load a seed into the shared emulator and return a Graph client for it."""
+
+    def loader(seed: dict[str, Any] | None = None, token: str | None = TOKEN) -> Graph:
+        graph = Graph(emulator.url, token)
+        graph.control("POST", "reset", {"seed": seed or seed_with()})
+        return graph
+
+    return loader
+
+
+@pytest.fixture
+def graph(load) -> Graph:
+    return load()
