@@ -1,33 +1,281 @@
-"""The command line: the one place that prints and chooses exit codes."""
+"""The command line: the one place that prints, catches ``ReconcilerError`` and picks exit codes.
+
+Exit codes (frozen): 0 success (plan: no changes); 1 error; 2 ``plan --detailed-exitcode`` with
+changes; 3 ``apply`` partly done, some changes deferred (run again later).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import pathlib
 import sys
 import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterator
 
 import click
 
+from . import applier, config, importer, planfile, render
+from .applier import ApplyResult, ChangeResult
 from .emulator import Emulator, SeedError
+from .errors import CredentialsError, EmulatorError, ReconcilerError
+from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
+from .graph import waba as graph_waba
+from .model import DesiredAccount, DesiredState, LiveAccount
+from .plan import Plan
+from .planner import make_plan
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_DEFERRED = 0, 1, 2, 3
+DEFAULT_SEED = pathlib.Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
+FETCH_WORKERS = 8  # accounts read in parallel; each account's own calls stay sequential
+
+
+# --- plumbing shared by the commands ---------------------------------------------------------
+
+
+def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
+    """Run a command; turn a ReconcilerError into one message on stderr and exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        debug = bool((click.get_current_context().find_root().params or {}).get("debug"))
+        try:
+            code = command(*args, **kwargs)
+        except ReconcilerError as error:
+            if debug:
+                traceback.print_exc()
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        sys.exit(code)
+
+    return wrapper
+
+
+def emulator_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--emulator", "emulator_seed", is_flag=False, flag_value=str(DEFAULT_SEED), default=None,
+        metavar="[SEED]", help="Start the Graph API emulator in-process with this seed (default: the example seed).",
+    )(command)
+
+
+@contextlib.contextmanager
+def graph_target(emulator_seed: str | None) -> Iterator[tuple[str, str | None]]:
+    """(base URL, fallback token): an in-process emulator, or WABACTL_GRAPH_URL."""
+    if emulator_seed is None:
+        yield os.environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL, None
+        return
+    try:
+        running = Emulator(emulator_seed).start()
+    except (SeedError, OSError, ValueError) as error:
+        raise EmulatorError(f"cannot start the emulator: {error}") from error
+    try:
+        # An emulator run needs no real token: the seed's first token stands in when none is set.
+        yield running.url, next(iter(running.world.tokens), None)
+    finally:
+        running.stop()
+
+
+def client_for(token_env: str, base_url: str, fallback_token: str | None) -> GraphClient:
+    token = os.environ.get(token_env) or fallback_token
+    if not token:
+        raise CredentialsError(f"no access token: set the environment variable {token_env}")
+    version = os.environ.get("WABACTL_API_VERSION") or DEFAULT_API_VERSION
+    return GraphClient(token, base_url=base_url, api_version=version)
+
+
+def fetch_all(desired: DesiredState, clients: dict[str, GraphClient]) -> list[tuple[DesiredAccount, LiveAccount]]:
+    def fetch(account: DesiredAccount) -> LiveAccount:
+        return graph_waba.fetch_account(
+            clients[account.name], account.waba_id, account.business_id, with_users=account.users is not None
+        )
+
+    with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, max(1, len(desired.accounts)))) as pool:
+        lives = list(pool.map(fetch, desired.accounts))
+    return list(zip(desired.accounts, lives))
+
+
+def select(desired: DesiredState, names: tuple[str, ...]) -> DesiredState:
+    if not names:
+        return desired
+    known = {a.name for a in desired.accounts}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ReconcilerError(f"no such account: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return DesiredState(tuple(a for a in desired.accounts if a.name in names))
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+# --- commands --------------------------------------------------------------------------------
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wabactl")
-def main() -> None:
-    """Declarative reconciler for WhatsApp Business Accounts."""
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+def main(debug: bool) -> None:
+    """Declarative reconciler for WhatsApp Business Accounts: templates and users as code."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@handle_errors
+def validate(paths: tuple[str, ...]) -> int:
+    """Check config files without touching the network."""
+    desired = config.load(paths)
+    templates = sum(len({t.name for t in a.templates}) for a in desired.accounts)
+    languages = sum(len(a.templates) for a in desired.accounts)
+    users = sum(len(a.users or ()) for a in desired.accounts)
+    click.echo(f"Config valid: {len(desired.accounts)} account(s), {templates} template(s) in {languages} language(s), {users} user(s).")
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False), help="Save the plan to this file for `apply PLANFILE`.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (drift), 0 when none.")
+@click.option("--account", "accounts", multiple=True, help="Plan only this account (repeatable).")
+@click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR environment variable).")
+@emulator_option
+@handle_errors
+def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool, accounts: tuple[str, ...],
+         no_color: bool, emulator_seed: str | None) -> int:
+    """Show how live state differs from the config."""
+    desired = select(config.load(paths), accounts)
+    with graph_target(emulator_seed) as (base_url, fallback):
+        made = _make_plan(desired, base_url, fallback)[0]
+    click.echo(render.render(made, fmt, use_color(no_color)), nl=False)
+    if out:
+        planfile.save(made, out)
+        click.echo(f"Plan saved to {out}; run `wabactl apply {out}` to carry it out.", err=True)
+    return EXIT_CHANGES if detailed_exitcode and made.has_changes() else EXIT_OK
+
+
+def _make_plan(desired: DesiredState, base_url: str, fallback: str | None) -> tuple[Plan, dict[str, GraphClient]]:
+    clients = {a.name: client_for(a.token_env, base_url, fallback) for a in desired.accounts}
+    return make_plan(fetch_all(desired, clients)), clients
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option("--account", "accounts", multiple=True, help="Apply only this account (repeatable; configs only).")
+@click.option("--no-color", is_flag=True)
+@emulator_option
+@handle_errors
+def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...], no_color: bool,
+          emulator_seed: str | None) -> int:
+    """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
+    with graph_target(emulator_seed) as (base_url, fallback):
+        if len(paths) == 1 and planfile.looks_like_plan(paths[0]):
+            saved = planfile.load(paths[0])
+            clients = {a.account: client_for(a.token_env, base_url, fallback) for a in saved.accounts}
+            _refuse_if_stale(saved, clients)
+            chosen = saved
+        else:
+            desired = select(config.load(paths), accounts)
+            chosen, clients = _make_plan(desired, base_url, fallback)
+            click.echo(render.render(chosen, "text", use_color(no_color)), nl=False)
+            if not chosen.has_changes():
+                return EXIT_OK
+            if not any(c.action.executes for c in chosen.changes):
+                click.echo("Nothing can be applied now.")
+                return EXIT_OK
+            if not auto_approve and not _confirmed():
+                click.echo("Apply cancelled; nothing was changed.", err=True)
+                return EXIT_ERROR
+        result = applier.apply_plan(chosen, clients, progress=_progress)
+    return _report(result)
+
+
+def _refuse_if_stale(saved: Plan, clients: dict[str, GraphClient]) -> None:
+    fingerprints = {}
+    for account in saved.accounts:
+        live = graph_waba.fetch_account(clients[account.account], account.waba_id, account.business_id,
+                                        with_users=account.manages_users)
+        fingerprints[account.account] = live.fingerprint()
+    applier.refuse_if_stale(saved, fingerprints)
+
+
+def _confirmed() -> bool:
+    click.echo("Apply these changes? Only 'yes' is accepted.")
+    try:
+        answer = click.prompt("Enter a value", default="", show_default=False)
+    except click.Abort:
+        return False
+    return answer.strip() == "yes"
+
+
+def _progress(done: int, total: int, result: ChangeResult) -> None:
+    detail = f": {result.detail}" if result.detail else ""
+    click.echo(f"[{done}/{total}] {result.action.symbol} {result.key} {result.outcome}{detail}", err=True)
+
+
+def _report(result: ApplyResult) -> int:
+    applied = result.count(applier.APPLIED)
+    if result.stopped:
+        click.echo("Apply stopped at a failure.", err=True)
+        for outcome in (applier.APPLIED, applier.FAILED, applier.UNCERTAIN, applier.NOT_ATTEMPTED, applier.DEFERRED):
+            keys = [r for r in result.results if r.outcome == outcome]
+            if keys:
+                click.echo(f"  {outcome} ({len(keys)}):", err=True)
+                for r in keys:
+                    click.echo(f"    {r.key}" + (f": {r.detail}" if r.detail and outcome != applier.APPLIED else ""), err=True)
+        return EXIT_ERROR
+    if result.deferred:
+        wait = f" in about {result.regain_minutes} minutes" if result.regain_minutes else " later"
+        click.echo(f"Apply partly done: {applied} applied, {result.count(applier.DEFERRED)} deferred. Run apply again{wait}.")
+        return EXIT_DEFERRED
+    click.echo(f"Apply complete: {applied} change(s) applied.")
+    return EXIT_OK
+
+
+@main.command(name="import")
+@click.option("--waba", "waba_id", required=True, help="The WABA id to read.")
+@click.option("--business", "business_id", help="Business id; with it, assigned users are imported too.")
+@click.option("--account", "account", help="Local account name (default: from the WABA's name).")
+@click.option("--token-env", default=config.DEFAULT_TOKEN_ENV, show_default=True, help="Environment variable with the token.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the YAML here instead of standard output.")
+@emulator_option
+@handle_errors
+def import_(waba_id: str, business_id: str | None, account: str | None, token_env: str, out: str | None,
+            emulator_seed: str | None) -> int:
+    """Write config YAML for a live WABA; planning it again shows no changes."""
+    with graph_target(emulator_seed) as (base_url, fallback):
+        client = client_for(token_env, base_url, fallback)
+        live = graph_waba.fetch_account(client, waba_id, business_id, with_users=business_id is not None)
+        name = account or importer.account_name(graph_waba.fetch_waba_name(client, waba_id), waba_id)
+    text = importer.to_yaml(importer.config_for(live, name, business_id,
+                                                token_env if token_env != config.DEFAULT_TOKEN_ENV else None))
+    if out:
+        pathlib.Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {out}: {len({t.template.name for t in live.templates})} template(s), "
+                   f"{len(live.templates)} language(s), {len(live.users or ())} user(s).", err=True)
+    else:
+        click.echo(text, nl=False)
+    return EXIT_OK
 
 
 @main.command()
 @click.option("--seed", "seed_path", type=click.Path(dir_okay=False), help="Seed YAML: tokens, WABAs, templates, settings.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), help="Keep the emulator's state in this JSON file across restarts.")
-def emulator(seed_path: str | None, port: int, state_path: str | None) -> None:
+@handle_errors
+def emulator(seed_path: str | None, port: int, state_path: str | None) -> int:
     """Run the Graph API emulator on 127.0.0.1 until interrupted."""
     try:
         running = Emulator(seed_path, port=port, state_file=state_path).start()
     except (SeedError, OSError, ValueError) as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(1)
-    click.echo(f"Graph API emulator listening on {running.url}", err=False)
+        raise EmulatorError(str(error)) from error
+    click.echo(f"Graph API emulator listening on {running.url}")
     click.echo(f"  export WABACTL_GRAPH_URL={running.url}")
     sys.stdout.flush()
     try:
@@ -36,3 +284,4 @@ def emulator(seed_path: str | None, port: int, state_path: str | None) -> None:
         pass
     finally:
         running.stop()
+    return EXIT_OK

@@ -1,0 +1,160 @@
+"""Config files -> DesiredState: YAML with positions, JSON Schema, then the checks Meta would make.
+
+Every problem of every file is collected and reported once, each with file, line and column;
+nothing reaches the network before the whole config is valid.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+from . import meta
+from .errors import ConfigError, Problem
+from .model import AccountSettings, DesiredAccount, DesiredState, Template, User
+from .schema import config_problems
+from .yamlfile import Document, load_document
+
+DEFAULT_TOKEN_ENV = "WABACTL_TOKEN"
+CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+def config_files(paths: Iterable[str]) -> list[str]:
+    """The files named, with each directory replaced by its YAML files in name order."""
+    files: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(
+                os.path.join(path, name) for name in os.listdir(path) if name.endswith(CONFIG_SUFFIXES)
+            )
+            if not found:
+                raise ConfigError([Problem(path, 0, 0, "directory holds no .yaml or .yml files")])
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def load(paths: Iterable[str]) -> DesiredState:
+    """Steps: read each file; schema; Meta's content rules; cross-file rules; build the model."""
+    problems: list[Problem] = []
+    documents: list[Document] = []
+    for path in config_files(paths):
+        try:
+            document = load_document(path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            continue
+        if not isinstance(document.data, dict):
+            problems.append(document.problem((), "a config file is a mapping with version and accounts"))
+            continue
+        located = config_problems(document)
+        problems.extend(document.problems + [problem for _, problem in located])
+        if "accounts" in document.data and not any(len(path) < 2 for path, _ in located):
+            broken = {path for path, _ in located}
+            problems.extend(_content_problems(document, broken))
+        documents.append(document)
+    problems.extend(_cross_file_problems(documents))
+    if problems:
+        raise ConfigError(problems)
+    accounts = [
+        _account(name, raw, document.data.get("defaults") or {})
+        for document in documents
+        for name, raw in document.data["accounts"].items()
+    ]
+    return DesiredState(accounts=tuple(sorted(accounts, key=lambda a: a.name)))
+
+
+def _content_problems(document: Document, broken: set[tuple[Any, ...]]) -> Iterable[Problem]:
+    """Meta's rules, for every template whose shape the schema accepted."""
+    for account_name, account in document.data["accounts"].items():
+        base = ("accounts", account_name)
+        if not isinstance(account, dict) or not isinstance(account.get("templates") or {}, dict):
+            continue
+        if account.get("users") is not None and not account.get("business_id"):
+            yield document.problem(base + ("users",), "users need business_id: Meta lists assigned users per business", at_key=True)
+        for name, template in (account.get("templates") or {}).items():
+            where_template = base + ("templates", name)
+            if any(path[: len(where_template)] == where_template for path in broken):
+                continue  # its shape is wrong already; the schema's message says how
+            category = template["category"]
+            parameter_format = template.get("parameter_format", "POSITIONAL")
+            for language, body in template["languages"].items():
+                where = base + ("templates", name, "languages", language, "components")
+                for path, message in meta.check_template(category, parameter_format, body["components"]):
+                    yield document.problem(where + path, f"template {name}[{language}]: {message}")
+
+
+def _cross_file_problems(documents: list[Document]) -> Iterable[Problem]:
+    """An account declared twice, or two accounts managing the same WABA."""
+    accounts: dict[str, str] = {}
+    wabas: dict[str, str] = {}
+    for document in documents:
+        for name, account in (document.data.get("accounts") or {}).items():
+            if not isinstance(account, dict):
+                continue
+            if name in accounts:
+                yield document.problem(("accounts", name), f"account '{name}' is declared twice (also in {accounts[name]})", at_key=True)
+            accounts.setdefault(name, document.file)
+            waba = account.get("waba_id")
+            if isinstance(waba, str) and waba in wabas and wabas[waba] != name:
+                yield document.problem(("accounts", name, "waba_id"), f"WABA {waba} is already managed by account '{wabas[waba]}'")
+            if isinstance(waba, str):
+                wabas.setdefault(waba, name)
+
+
+def _account(name: str, raw: dict[str, Any], defaults: dict[str, Any]) -> DesiredAccount:
+    prune = {**(defaults.get("prune") or {}), **(raw.get("prune") or {})}
+    limits = {**(defaults.get("limits") or {}), **(raw.get("limits") or {})}
+    settings = AccountSettings(
+        on_change=raw.get("on_change") or defaults.get("on_change") or "replace",
+        prune_templates=bool(prune.get("templates", False)),
+        prune_users=bool(prune.get("users", False)),
+        max_templates=int(limits.get("max_templates", 250)),
+        creates_per_hour=int(limits.get("creates_per_hour", 100)),
+        protect=frozenset(raw.get("protect") or ()),
+    )
+    templates = []
+    overrides = []
+    for template_name, template in (raw.get("templates") or {}).items():
+        if template.get("on_change"):
+            overrides.append((template_name, template["on_change"]))
+        for language, body in template["languages"].items():
+            templates.append(Template(
+                name=template_name,
+                language=language,
+                category=template["category"].upper(),
+                parameter_format=str(template.get("parameter_format", "POSITIONAL")).upper(),
+                components=tuple(normalise_component(c) for c in body["components"]),
+            ))
+    users = None
+    if raw.get("users") is not None:
+        users = tuple(User(user_id=str(uid), tasks=frozenset(tasks)) for uid, tasks in sorted(raw["users"].items()))
+    return DesiredAccount(
+        name=name,
+        waba_id=raw["waba_id"],
+        business_id=raw.get("business_id"),
+        token_env=raw.get("token_env") or DEFAULT_TOKEN_ENV,
+        settings=settings,
+        templates=tuple(sorted(templates, key=lambda t: t.key)),
+        users=users,
+        template_on_change=tuple(sorted(overrides)),
+    )
+
+
+def normalise_component(component: dict[str, Any]) -> dict[str, Any]:
+    """Enum case as Meta answers it, so that plans and payloads read the same as live state."""
+    out = dict(component)
+    for key in ("type", "format"):
+        if isinstance(out.get(key), str):
+            out[key] = out[key].upper()
+    if isinstance(out.get("buttons"), list):
+        out["buttons"] = [
+            {**b, **{k: b[k].upper() for k in ("type", "otp_type", "flow_action") if isinstance(b.get(k), str)}}
+            for b in out["buttons"]
+        ]
+    example = out.get("example")
+    if isinstance(example, dict) and isinstance(example.get("body_text"), list):
+        example = dict(example, body_text=[[str(v) for v in row] for row in example["body_text"]])
+        out["example"] = example
+    return out

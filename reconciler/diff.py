@@ -1,0 +1,60 @@
+"""Field-level explanation of a change, for display only: deepdiff says what differs, it never
+decides an action (the planner's rules do)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from .model import Template
+
+PATH_PART = re.compile(r"\[('(?:[^'\\]|\\.)*'|\d+)\]")
+
+
+def template_content(side: dict[str, Any]) -> dict[str, Any]:
+    template = Template(
+        name=side["name"],
+        language=side["language"],
+        category=side["category"],
+        components=tuple(side.get("components") or ()),
+        parameter_format=side.get("parameter_format") or "POSITIONAL",
+    )
+    return template.content()
+
+
+def template_details(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Lines like ``components[1].text: "old" -> "new"``, in a stable order."""
+    difference = DeepDiff(template_content(before), template_content(after), verbose_level=2)
+    lines: list[str] = []
+    for path, values in (difference.get("values_changed") or {}).items():
+        lines.append(f"{_path(path)}: {_show(values['old_value'])} -> {_show(values['new_value'])}")
+    for path, values in (difference.get("type_changes") or {}).items():
+        lines.append(f"{_path(path)}: {_show(values['old_value'])} -> {_show(values['new_value'])}")
+    for kind, sign in (("dictionary_item_added", "+"), ("iterable_item_added", "+"),
+                       ("dictionary_item_removed", "-"), ("iterable_item_removed", "-")):
+        for path, value in (difference.get(kind) or {}).items():
+            lines.append(f"{sign} {_path(path)}: {_show(value)}")
+    return sorted(lines, key=lambda line: line.lstrip("+- "))
+
+
+def task_details(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    old = set((before or {}).get("tasks") or ())
+    new = set((after or {}).get("tasks") or ())
+    return [f"+ {t}" for t in sorted(new - old)] + [f"- {t}" for t in sorted(old - new)]
+
+
+def _path(deepdiff_path: str) -> str:
+    parts = []
+    for token in PATH_PART.findall(deepdiff_path):
+        if token.startswith("'"):
+            parts.append(("." if parts else "") + token[1:-1])
+        else:
+            parts.append(f"[{token}]")
+    return "".join(parts) or "(all)"
+
+
+def _show(value: Any, most: int = 120) -> str:
+    text = repr(value) if not isinstance(value, str) else '"' + value.replace('"', '\\"') + '"'
+    return text if len(text) <= most else text[: most - 3] + "..."

@@ -1,0 +1,214 @@
+"""The canonical model both sides are mapped into before any comparison.
+
+YAML (desired) and Graph JSON (live) become the same ``Template`` and ``User`` values. What Meta
+rewrites is normalised away here, so that the diff never shows a change that is not one: enum
+case, the default positional ``parameter_format``, the order of components, media header
+handles (sent as upload handles, read back as CDN URLs), the texts Meta writes itself into
+authentication templates. Server-only facts (id, status, quality) live beside the content in
+``LiveTemplate`` and are never compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+COMPONENT_ORDER = {"HEADER": 0, "BODY": 1, "FOOTER": 2, "BUTTONS": 3}
+MEDIA_FORMATS = ("IMAGE", "VIDEO", "GIF", "DOCUMENT")
+BUTTON_KEYS = (
+    "type", "text", "url", "phone_number", "example", "otp_type", "autofill_text",
+    "package_name", "signature_hash", "supported_apps", "zero_tap_terms_accepted", "flow_id",
+    "flow_name", "flow_action", "navigate_screen",
+)
+DELETED_STATUSES = ("DELETED", "PENDING_DELETION")
+
+
+def template_key(name: str, language: str) -> str:
+    return f"template.{name}[{language}]"
+
+
+def user_key(user_id: str) -> str:
+    return f"user.{user_id}"
+
+
+@dataclass(frozen=True)
+class Template:
+    """One (name, language): Meta's unit of identity, review and status."""
+
+    name: str
+    language: str
+    category: str
+    components: tuple[dict[str, Any], ...]
+    parameter_format: str = "POSITIONAL"
+
+    @property
+    def key(self) -> str:
+        return template_key(self.name, self.language)
+
+    def content(self) -> dict[str, Any]:
+        """What is compared: the canonical form of everything a user declares."""
+        return {
+            "category": self.category,
+            "parameter_format": self.parameter_format,
+            "components": canonical_components(self.components, self.category),
+        }
+
+    def payload(self) -> dict[str, Any]:
+        """What is sent to Meta to create it; media handles exactly as declared."""
+        return {
+            "name": self.name,
+            "language": self.language,
+            "category": self.category,
+            "parameter_format": self.parameter_format,
+            "components": [dict(c) for c in self.components],
+        }
+
+
+@dataclass(frozen=True)
+class LiveTemplate:
+    template: Template
+    id: str
+    status: str
+    rejected_reason: str | None = None
+    previous_category: str | None = None
+    correct_category: str | None = None
+    quality: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.template.key
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    tasks: frozenset[str]
+    name: str | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        return user_key(self.user_id)
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    on_change: str = "replace"  # replace | edit | forbid
+    prune_templates: bool = False
+    prune_users: bool = False
+    max_templates: int = 250
+    creates_per_hour: int = 100
+    protect: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class DesiredAccount:
+    name: str
+    waba_id: str
+    business_id: str | None
+    token_env: str
+    settings: AccountSettings
+    templates: tuple[Template, ...]
+    users: tuple[User, ...] | None  # None: users are not managed for this account
+    template_on_change: tuple[tuple[str, str], ...] = ()  # (template name, on_change) overrides
+
+    def on_change_for(self, name: str) -> str:
+        return dict(self.template_on_change).get(name, self.settings.on_change)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    accounts: tuple[DesiredAccount, ...]
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    waba_id: str
+    templates: tuple[LiveTemplate, ...]
+    users: tuple[User, ...] | None
+    template_count: int | None = None  # from the listing's summary, when Meta gives it
+    template_limit: int | None = None
+
+    def fingerprint(self) -> str:
+        """A digest of the live state a plan is made from; apply refuses when it moved."""
+        templates = sorted(
+            [t.key, t.id, t.status, t.template.content()] for t in self.templates
+        )
+        users = None if self.users is None else sorted([u.user_id, sorted(u.tasks)] for u in self.users)
+        text = json.dumps({"templates": templates, "users": users}, sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- canonical form of components -------------------------------------------------------------
+
+
+def canonical_components(components: tuple[dict[str, Any], ...] | list[dict[str, Any]], category: str) -> list[dict[str, Any]]:
+    canonical = [_component(c, category) for c in components]
+    return sorted(canonical, key=lambda c: COMPONENT_ORDER.get(c["type"], 9))
+
+
+def _component(component: dict[str, Any], category: str) -> dict[str, Any]:
+    kind = str(component.get("type", "")).upper()
+    if category == "AUTHENTICATION":
+        # Meta writes the body and footer texts of authentication templates itself.
+        if kind == "BODY":
+            return {"type": kind, "add_security_recommendation": bool(component.get("add_security_recommendation", False))}
+        if kind == "FOOTER":
+            return _compact({"type": kind, "code_expiration_minutes": component.get("code_expiration_minutes")})
+    if kind == "HEADER":
+        header_format = str(component.get("format", "")).upper()
+        if header_format != "TEXT":
+            # Media is compared by format only: the handle sent comes back as a CDN URL.
+            return {"type": kind, "format": header_format}
+        return _compact({
+            "type": kind,
+            "format": header_format,
+            "text": component.get("text"),
+            "example": _example(component.get("example"), "header_text", nested=False),
+        })
+    if kind in ("BODY", "FOOTER"):
+        return _compact({
+            "type": kind,
+            "text": component.get("text"),
+            "example": _example(component.get("example"), "body_text", nested=True) if kind == "BODY" else None,
+        })
+    if kind == "BUTTONS":
+        return {"type": kind, "buttons": [_button(b) for b in component.get("buttons") or []]}
+    return _compact(dict(component, type=kind))
+
+
+def _example(example: Any, field: str, nested: bool) -> dict[str, Any] | None:
+    if not isinstance(example, dict):
+        return None
+    out: dict[str, Any] = {}
+    values = example.get(field)
+    if values:
+        if nested:
+            out[field] = [[str(v) for v in row] for row in values if isinstance(row, list)]
+        else:
+            out[field] = [str(v) for v in values]
+    named = example.get(f"{field}_named_params")
+    if named:
+        out[f"{field}_named_params"] = [
+            {"param_name": str(p.get("param_name")), "example": str(p.get("example"))}
+            for p in named if isinstance(p, dict)
+        ]
+    return out or None
+
+
+def _button(button: dict[str, Any]) -> dict[str, Any]:
+    out = {k: button.get(k) for k in BUTTON_KEYS}
+    out["type"] = str(out["type"] or "").upper()
+    if out["otp_type"]:
+        out["otp_type"] = str(out["otp_type"]).upper()
+    example = out["example"]
+    if out["type"] == "COPY_CODE" and isinstance(example, list) and len(example) == 1:
+        out["example"] = str(example[0])
+    elif out["type"] == "URL" and isinstance(example, str):
+        out["example"] = [example]
+    return _compact(out)
+
+
+def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if v is not None and v != [] and v != {}}

@@ -1,0 +1,188 @@
+"""Pure decisions: which action for which key, given desired and live state.
+
+Explicit rules decide the action; the diff's details are only for display. Meta's rules that a
+plan must respect (graph-api-facts.md section 7) are decided here: an approved template's
+(name, language) cannot be deleted and created again for 30 days, its category cannot be edited,
+templates in review cannot be edited, disabled ones cannot be deleted, and a category Meta chose
+itself is not a change to fight over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .model import DesiredAccount, LiveAccount, LiveTemplate, Template, User
+from .plan import AccountPlan, Action, Change, Plan
+
+EDITABLE = ("APPROVED", "REJECTED", "PAUSED")
+IN_REVIEW = ("PENDING", "IN_APPEAL")
+
+
+def make_plan(pairs: list[tuple[DesiredAccount, LiveAccount]], now: dt.datetime | None = None) -> Plan:
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    return Plan(
+        accounts=tuple(plan_account(desired, live) for desired, live in pairs),
+        created_at=moment.isoformat(timespec="seconds"),
+    )
+
+
+def plan_account(desired: DesiredAccount, live: LiveAccount) -> AccountPlan:
+    changes: list[Change] = []
+    warnings: list[str] = []
+    _plan_templates(desired, live, changes, warnings)
+    if desired.users is not None and live.users is not None:
+        changes.extend(_plan_users(desired, live.users))
+    return AccountPlan(
+        account=desired.name,
+        waba_id=desired.waba_id,
+        business_id=desired.business_id,
+        token_env=desired.token_env,
+        fingerprint=live.fingerprint(),
+        changes=tuple(changes),
+        manages_users=live.users is not None,
+        warnings=tuple(warnings),
+        usage=_usage(desired, live, changes),
+        statuses={t.key: t.status for t in live.templates},
+    )
+
+
+# --- templates -----------------------------------------------------------------------------
+
+
+def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Change], warnings: list[str]) -> None:
+    live_by_key = {t.key: t for t in live.templates}
+    desired_by_key = {t.key: t for t in desired.templates}
+    for key, wanted in desired_by_key.items():
+        current = live_by_key.get(key)
+        if current is None:
+            changes.append(Change(desired.name, key, Action.CREATE, None, _after(wanted)))
+        else:
+            change = _changed(desired, wanted, current, warnings)
+            if change is not None:
+                changes.append(change)
+    for key, current in live_by_key.items():
+        if key in desired_by_key or not desired.settings.prune_templates:
+            continue
+        name = current.template.name
+        if name in desired.settings.protect:
+            continue
+        if current.status == "DISABLED":
+            changes.append(Change(desired.name, key, Action.BLOCKED, _before(current), None,
+                                  reason="DISABLED templates cannot be deleted (Meta refuses); it stays until Meta removes it"))
+        else:
+            changes.append(Change(desired.name, key, Action.DELETE, _before(current), None))
+
+
+def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, warnings: list[str]) -> Change | None:
+    """The change for a key that exists on both sides, or None (with warnings where due)."""
+    account = desired.name
+    key = wanted.key
+    if _recategorised_by_meta(wanted, current):
+        warnings.append(
+            f"{key}: Meta approved it as {current.template.category} (declared {wanted.category}); "
+            "wabactl leaves the category as Meta set it. Declare the new category, or ask Meta for a review."
+        )
+        wanted = _with_category(wanted, current.template.category)
+    same = wanted.content() == current.template.content()
+    if same:
+        _status_warnings(key, current, warnings)
+        return None
+    if current.status in IN_REVIEW:
+        warnings.append(f"{key}: in review ({current.status}); changes wait until Meta has decided")
+        return None
+    before, after = _before(current), _after(wanted)
+    if wanted.name in desired.settings.protect:
+        return Change(account, key, Action.BLOCKED, before, after,
+                      reason=f"{wanted.name} is protected; remove it from protect to change it")
+    on_change = desired.on_change_for(wanted.name)
+    if current.status == "DISABLED":
+        return Change(account, key, Action.BLOCKED, before, after,
+                      reason="DISABLED templates cannot be edited or deleted; declare the content under a new name")
+    if on_change == "forbid":
+        return Change(account, key, Action.BLOCKED, before, after,
+                      reason="on_change is forbid; rename it (a new template) or set on_change to edit or replace")
+    category_changed = wanted.category != current.template.category
+    if current.status == "APPROVED" and category_changed:
+        return Change(account, key, Action.BLOCKED, before, after,
+                      reason=f"the category of an APPROVED template cannot change ({current.template.category} -> "
+                             f"{wanted.category}); declare it under a new name, e.g. {wanted.name}_v2")
+    if on_change == "edit":
+        if current.status not in EDITABLE:
+            return Change(account, key, Action.BLOCKED, before, after,
+                          reason=f"a template in status {current.status} cannot be edited")
+        return Change(account, key, Action.EDIT, before, after)
+    if current.status == "APPROVED":
+        return Change(account, key, Action.BLOCKED, before, after,
+                      reason="replacing an APPROVED template would lock its name and language for 30 days "
+                             f"(Meta refuses the create); rename it (e.g. {wanted.name}_v2) or set on_change: edit")
+    return Change(account, key, Action.REPLACE, before, after)
+
+
+def _recategorised_by_meta(wanted: Template, current: LiveTemplate) -> bool:
+    live_category = current.template.category
+    if wanted.category == live_category:
+        return False
+    return current.previous_category == wanted.category or (
+        current.correct_category is not None and current.correct_category == live_category
+    )
+
+
+def _with_category(template: Template, category: str) -> Template:
+    return Template(template.name, template.language, category, template.components, template.parameter_format)
+
+
+def _status_warnings(key: str, current: LiveTemplate, warnings: list[str]) -> None:
+    if current.status == "REJECTED":
+        reason = current.rejected_reason or "no reason given"
+        warnings.append(f"{key}: REJECTED ({reason}); sending the same content again would be rejected again")
+    elif current.status == "PAUSED":
+        warnings.append(f"{key}: PAUSED by Meta for low quality; it cannot be sent until its quality recovers or it is edited")
+    elif current.status == "DISABLED":
+        warnings.append(f"{key}: DISABLED by Meta; it cannot be sent, edited or deleted")
+
+
+def _before(current: LiveTemplate) -> dict[str, Any]:
+    return {**current.template.payload(), "id": current.id, "status": current.status}
+
+
+def _after(wanted: Template) -> dict[str, Any]:
+    return wanted.payload()
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+def _plan_users(desired: DesiredAccount, live_users: tuple[User, ...]) -> list[Change]:
+    assert desired.users is not None
+    live_by_id = {u.user_id: u for u in live_users}
+    changes = []
+    for user in desired.users:
+        current = live_by_id.get(user.user_id)
+        after = {"user_id": user.user_id, "tasks": sorted(user.tasks)}
+        if current is None:
+            changes.append(Change(desired.name, user.key, Action.CREATE, None, after))
+        elif current.tasks != user.tasks:
+            before = {"user_id": current.user_id, "tasks": sorted(current.tasks), "name": current.name}
+            changes.append(Change(desired.name, user.key, Action.UPDATE, before, after))
+    if desired.settings.prune_users:
+        wanted = {u.user_id for u in desired.users}
+        for user_id, current in live_by_id.items():
+            if user_id not in wanted:
+                before = {"user_id": user_id, "tasks": sorted(current.tasks), "name": current.name}
+                changes.append(Change(desired.name, current.key, Action.DELETE, before, None))
+    return changes
+
+
+# --- usage of limits -----------------------------------------------------------------------
+
+
+def _usage(desired: DesiredAccount, live: LiveAccount, changes: list[Change]) -> dict[str, Any]:
+    """Template count now and after apply, counting each name once (the documented rule)."""
+    names_now = {t.template.name for t in live.templates}
+    deleted = {c.key for c in changes if c.kind == "template" and c.action is Action.DELETE}
+    names_after = {t.template.name for t in live.templates if t.key not in deleted}
+    names_after |= {c.after["name"] for c in changes if c.kind == "template" and c.action is Action.CREATE and c.after}
+    limit = live.template_limit or desired.settings.max_templates
+    now = live.template_count if live.template_count is not None else len(names_now)
+    return {"templates_now": now, "templates_after": now + len(names_after) - len(names_now), "template_limit": limit}

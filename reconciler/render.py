@@ -1,0 +1,158 @@
+"""Plan -> text (a terminal, like Terraform's), markdown (a pull-request comment), json.
+
+Pure functions: they take a plan and return a string; the CLI prints it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import planfile
+from .diff import task_details, template_details
+from .plan import SUMMARY_ORDER, AccountPlan, Action, Change, Plan
+
+COLOURS = {
+    Action.CREATE: "32",  # green
+    Action.UPDATE: "33",  # yellow
+    Action.EDIT: "33",
+    Action.REPLACE: "35",  # magenta
+    Action.DELETE: "31",  # red
+    Action.BLOCKED: "31;1",
+    Action.DEFERRED: "36",  # cyan
+}
+SUMMARY_WORDS = {Action.CREATE: "to create", Action.EDIT: "to edit", Action.REPLACE: "to replace",
+                 Action.UPDATE: "to update", Action.DELETE: "to delete"}
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.counts()
+    return "Plan: " + ", ".join(f"{counts[a]} {SUMMARY_WORDS[a]}" for a in SUMMARY_ORDER) + "."
+
+
+def render(plan: Plan, fmt: str, color: bool = False) -> str:
+    if fmt == "json":
+        return planfile.dumps(plan)
+    if fmt == "markdown":
+        return markdown(plan)
+    return text(plan, color)
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def text(plan: Plan, color: bool = False) -> str:
+    paint = _painter(color)
+    out: list[str] = []
+    for account in plan.accounts:
+        out.append(paint(f"Account {account.account} (WABA {account.waba_id})", "1"))
+        if not account.changes:
+            out.append("  No changes.")
+        for change in account.changes:
+            out.extend(_change_lines(change, account, paint))
+        for warning in account.warnings:
+            out.append(paint(f"  warning: {warning}", "33"))
+        out.append(f"  {_usage_line(account.usage)}")
+        out.append("")
+    if plan.has_changes():
+        out.append(paint(summary_line(plan), "1"))
+        stuck = plan.counts()
+        if stuck[Action.BLOCKED] or stuck[Action.DEFERRED]:
+            out.append(f"{stuck[Action.BLOCKED]} blocked, {stuck[Action.DEFERRED]} deferred: they are not applied (see the reasons above).")
+    else:
+        out.append(paint("No changes. Live state matches the configuration.", "1"))
+    return "\n".join(out) + "\n"
+
+
+def _change_lines(change: Change, account: AccountPlan, paint: Any) -> list[str]:
+    symbol = paint(f"{change.action.symbol:>3}", COLOURS[change.action])
+    status = account.statuses.get(change.key)
+    head = f"{symbol} {change.key}  {change.action.phrase}"
+    if change.reason:
+        head += f": {change.reason}"
+    if change.not_before:
+        head += f" (not before {change.not_before})"
+    if status:
+        head += paint(f"  [live: {status}]", "2")
+    return [f" {head}"] + [f"        {line}" for line in details(change)]
+
+
+def details(change: Change) -> list[str]:
+    """What differs, field by field; what a new object holds when created."""
+    if change.kind == "user":
+        return [f"tasks: {line}" for line in task_details(change.before, change.after)]
+    if change.before and change.after:
+        return template_details(change.before, change.after)
+    if change.after and change.action is Action.CREATE:
+        return _outline(change.after)
+    return []
+
+
+def _outline(template: dict[str, Any]) -> list[str]:
+    lines = [f"category: {template['category']}"]
+    if template.get("parameter_format") == "NAMED":
+        lines.append("parameter_format: NAMED")
+    for component in template.get("components") or ():
+        kind = component.get("type", "")
+        if kind == "BUTTONS":
+            labels = [b.get("text") or b.get("type") for b in component.get("buttons") or ()]
+            lines.append(f"BUTTONS: {', '.join(str(label) for label in labels)}")
+        elif component.get("format") and component.get("format") != "TEXT":
+            lines.append(f"{kind}: {component['format']}")
+        elif component.get("text"):
+            lines.append(f"{kind}: {_short(component['text'])}")
+        else:
+            lines.append(kind)
+    return lines
+
+
+def _usage_line(usage: dict[str, Any]) -> str:
+    if not usage:
+        return ""
+    return (f"templates: {usage['templates_now']}/{usage['template_limit']} now, "
+            f"{usage['templates_after']}/{usage['template_limit']} after apply")
+
+
+def _short(value: str, most: int = 70) -> str:
+    flat = " ".join(value.split())
+    return f'"{flat}"' if len(flat) <= most else f'"{flat[: most - 3]}..."'
+
+
+def _painter(color: bool) -> Any:
+    def paint(value: str, code: str) -> str:
+        return f"\x1b[{code}m{value}\x1b[0m" if color else value
+
+    return paint
+
+
+# --- markdown ------------------------------------------------------------------------------
+
+
+def markdown(plan: Plan) -> str:
+    out = ["### wabactl plan", ""]
+    out.append(f"**{summary_line(plan)}**" if plan.has_changes() else "**No changes.** Live state matches the configuration.")
+    counts = plan.counts()
+    if counts[Action.BLOCKED] or counts[Action.DEFERRED]:
+        out.append(f"\n{counts[Action.BLOCKED]} blocked, {counts[Action.DEFERRED]} deferred.")
+    for account in plan.accounts:
+        out += ["", f"#### `{account.account}` (WABA {account.waba_id})", "", _usage_line(account.usage)]
+        if account.changes:
+            out += ["", "| | key | action | live status |", "|---|---|---|---|"]
+            for change in account.changes:
+                phrase = change.action.phrase + (f": {change.reason}" if change.reason else "")
+                status = account.statuses.get(change.key, "")
+                out.append(f"| `{change.action.symbol}` | `{change.key}` | {_cell(phrase)} | {status} |")
+            body = []
+            for change in account.changes:
+                lines = details(change)
+                if lines:
+                    body.append(f"{change.action.symbol} {change.key}")
+                    body += [f"    {line}" for line in lines]
+            if body:
+                out += ["", "<details><summary>Details</summary>", "", "```diff", *body, "```", "", "</details>"]
+        for warning in account.warnings:
+            out += ["", f"> **Warning:** {_cell(warning)}"]
+    return "\n".join(out) + "\n"
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
