@@ -76,7 +76,7 @@ def _reason(error: jsonschema.ValidationError) -> str:
         return f"{label}expected {expected}, got {type(error.instance).__name__} {error.instance!r}{quoted}"
     if error.validator == "enum":
         choices = sorted({str(v).upper() if isinstance(v, str) else str(v) for v in error.validator_value})
-        if len(choices) > 12:
+        if len(choices) > 14:
             return f"{label}{error.instance!r} is not a supported value"
         return f"{label}{error.instance!r} is not one of {', '.join(choices)}"
     if error.validator == "pattern":

@@ -258,7 +258,6 @@ class Handler(BaseHTTPRequestHandler):
     def _drop(self) -> None:
         """Close the socket without an answer, as a network failure would."""
         self.close_connection = True
-        self.wfile = _Discard()
         try:
             self.connection.shutdown(2)
         except OSError:
@@ -335,18 +334,6 @@ def _fault_reply(fault: Fault) -> Reply:
         status=fault.status,
     )
     return Reply(error.envelope(), error.http_status)
-
-
-class _Discard:
-    """Stands in for the response stream of a dropped connection."""
-
-    closed = False
-
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-    def flush(self) -> None:
-        pass
 
 
 class Emulator:

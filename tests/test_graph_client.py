@@ -1,0 +1,96 @@
+"""The Graph client against the emulator: auth header only, paging, error mapping, retries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import BUSINESS, WABA, body, seed_with, template
+from reconciler.errors import GraphError, GraphTransportError
+from reconciler.graph import GraphClient
+from reconciler.graph import waba as graph_waba
+
+
+@pytest.fixture
+def client(emulator):
+    made = GraphClient("test-token", base_url=emulator.url, backoff=0.01)
+    yield made
+    made.close()
+
+
+def test_pages_until_no_next_and_reads_everything(load, client):
+    graph = load(seed_with([template(f"t{i:02d}", language) for i in range(20) for language in ("en_US", "es")], page_max=7))
+    templates, count, limit = graph_waba.fetch_templates(client, WABA)
+    assert len(templates) == 40 and count == 20 and limit == 250
+    pages = [e for e in graph.log() if e["path"].endswith("/message_templates")]
+    assert len(pages) == 6  # 40 rows, 7 a page
+
+
+def test_token_only_in_the_authorization_header(load, client):
+    graph = load(seed_with([template("a")]))
+    graph_waba.fetch_account(client, WABA, BUSINESS, with_users=True)
+    graph_waba.create_template(client, WABA, graph_waba.live_template({
+        "id": "0", "name": "b", "language": "en_US", "category": "UTILITY", "status": "PENDING",
+        "components": [body("Your order {{1}} ships today.", "#1")]}).template)
+    log = graph.log()
+    assert log and {e["token"] for e in log} == {"header"}
+    assert "test-token" not in json.dumps(log)
+
+
+def test_error_envelope_becomes_a_typed_error(load, client):
+    load(seed_with([template("a")]))
+    with pytest.raises(GraphError) as caught:
+        client.delete(f"{WABA}/message_templates", {"name": "absent"})
+    error = caught.value
+    assert (error.method, error.status, error.code, error.subcode) == ("DELETE", 400, 100, 2593002)
+    assert error.path == f"/v26.0/{WABA}/message_templates" and error.fbtrace_id
+    assert "subcode 2593002" in str(error) and "test-token" not in str(error)
+
+
+def test_transient_reads_are_retried(graph, client):
+    graph.control("POST", "faults", {"kind": "error", "method": "GET", "path": f"/{WABA}", "status": 503, "times": 2})
+    assert client.get(WABA)["id"] == WABA
+    assert [e["status"] for e in graph.log()] == [503, 503, 200]
+
+
+def test_writes_are_not_retried(graph, client):
+    graph.control("POST", "faults", {"kind": "error", "method": "POST", "path": "/*/assigned_users", "status": 503, "times": 1})
+    with pytest.raises(GraphError) as caught:
+        client.post(f"{WABA}/assigned_users", {"user": "10222270944537964", "tasks": ["MANAGE"]})
+    assert caught.value.status == 503 and caught.value.code == 2
+    assert len(graph.log()) == 1
+
+
+def test_waba_rate_limit_is_not_hammered(graph, client):
+    graph.control("POST", "faults", {"kind": "throttle", "method": "GET", "path": f"/{WABA}", "regain_minutes": 12})
+    with pytest.raises(GraphError) as caught:
+        client.get(WABA)
+    assert caught.value.code == 80008 and caught.value.rate_limited and caught.value.regain_minutes() == 12
+    assert len(graph.log()) == 1
+
+
+def test_dropped_connection_is_a_transport_error(graph, client):
+    graph.control("POST", "faults", {"kind": "drop_after", "method": "POST", "path": "/*/assigned_users", "times": 1})
+    with pytest.raises(GraphTransportError) as caught:
+        client.post(f"{WABA}/assigned_users", {"user": "10222270944537964", "tasks": ["MANAGE"]})
+    assert "closed before an answer" in str(caught.value)
+
+
+def test_refused_connection_is_a_transport_error():
+    offline = GraphClient("t", base_url="http://127.0.0.1:9", retries=0)
+    with pytest.raises(GraphTransportError):
+        offline.get("me")
+
+
+def test_next_to_another_host_is_not_followed():
+    client = GraphClient("t", base_url="http://127.0.0.1:8080")
+    assert client._same_origin("http://127.0.0.1:8080/v26.0/x?after=1")
+    assert not client._same_origin("https://graph.facebook.com/v26.0/x?after=1")
+    assert not client._same_origin("http://127.0.0.1:8081/v26.0/x")
+
+
+def test_users_need_business_and_read_tasks(load, client):
+    load()
+    users = graph_waba.fetch_users(client, WABA, BUSINESS)
+    assert [(u.user_id, sorted(u.tasks)) for u in users] == [("900000000000001", ["MANAGE"])]
