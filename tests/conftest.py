@@ -126,3 +126,29 @@ def load(emulator: Emulator):
 @pytest.fixture
 def graph(load) -> Graph:
     return load()
+
+
+@pytest.fixture
+def wabactl(emulator):
+    """Run the CLI in-process against the shared emulator; returns click's Result."""
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+        environment = {"WABACTL_GRAPH_URL": emulator.url, "WABACTL_TOKEN": TOKEN, "NO_COLOR": "1", **(env or {})}
+        return CliRunner().invoke(main, list(args), input=input, env=environment, catch_exceptions=False)
+
+    return run
+
+
+def write_config(path, accounts: dict[str, Any], defaults: dict[str, Any] | None = None) -> str:
+    """Write a version-1 config file and return its path."""
+    import yaml
+
+    data: dict[str, Any] = {"version": 1}
+    if defaults:
+        data["defaults"] = defaults
+    data["accounts"] = accounts
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(path)

@@ -1,0 +1,228 @@
+"""End to end through the CLI against the emulator: validate, plan, apply, import, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from conftest import BUSINESS, ME, PEOPLE, TOKEN, WABA, body, seed_with, template, write_config
+
+LANGUAGES = ("en_US", "es", "pt_BR")
+
+
+def rich_components(i: int, language: str, text_variant: str = "") -> tuple[list[dict], str]:
+    """Components with media headers, buttons and named parameters spread over the set."""
+    named = i % 5 == 0
+    if named:
+        text = f"Hi {{{{first_name}}}}, order {i}{text_variant} in {language} is ready for {{{{place}}}} today."
+        main = {"type": "BODY", "text": text, "example": {"body_text_named_params": [
+            {"param_name": "first_name", "example": "Ann"}, {"param_name": "place", "example": "Lisbon"}]}}
+    else:
+        main = body(f"Order {{{{1}}}} number {i}{text_variant} in {language} ships soon.", "#1")
+    components = []
+    if i % 3 == 0:
+        components.append({"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [f"4::aW1h:{i}"]}})
+    components.append(main)
+    if i % 4 == 0:
+        components.append({"type": "BUTTONS", "buttons": [
+            {"type": "URL", "text": "Track", "url": "https://shop.example.com/t/{{1}}", "example": ["https://shop.example.com/t/1"]},
+            {"type": "QUICK_REPLY", "text": "Stop"}]})
+    return components, "NAMED" if named else "POSITIONAL"
+
+
+def declared_templates(count: int = 25, languages=LANGUAGES) -> dict:
+    templates = {}
+    for i in range(count):
+        entry: dict = {"category": "MARKETING" if i % 2 else "UTILITY", "languages": {}}
+        for language in languages:
+            components, parameter_format = rich_components(i, language)
+            entry["languages"][language] = {"components": components}
+            if parameter_format == "NAMED":
+                entry["parameter_format"] = "NAMED"
+        templates[f"template_{i:02d}"] = entry
+    return templates
+
+
+def live_seed():
+    """30 of the 75 declared languages live (some changed), 3 undeclared, users to converge."""
+    rows = []
+    for i in range(10):
+        for language in LANGUAGES:
+            variant = " (old)" if i % 3 == 1 else ""
+            components, parameter_format = rich_components(i, language, variant)
+            rows.append(template(f"template_{i:02d}", language, status="REJECTED" if i == 7 else "APPROVED",
+                                 category="MARKETING" if i % 2 else "UTILITY", components=components,
+                                 parameter_format=parameter_format))
+    rows += [template(f"leftover_{i}") for i in range(3)]
+    seed = seed_with(rows, page_max=7)
+    seed["wabas"][WABA]["assigned_users"] = {ME: ["MANAGE"], PEOPLE[0]: ["VIEW_TEMPLATES"], PEOPLE[2]: ["MESSAGING"]}
+    return seed
+
+
+def account(templates, **extra):
+    return {"acme": {"waba_id": WABA, "business_id": BUSINESS, "templates": templates,
+                     "users": {ME: ["MANAGE"], PEOPLE[0]: ["MANAGE_TEMPLATES", "VIEW_TEMPLATES"], PEOPLE[1]: ["VIEW_COST"]},
+                     **extra}}
+
+
+DEFAULTS = {"on_change": "edit", "prune": {"templates": True, "users": True}}
+
+
+def test_apply_then_plan_is_empty_then_import_round_trips(load, wabactl, tmp_path):
+    graph = load(live_seed())
+    path = write_config(tmp_path / "acme.yaml", account(declared_templates()), DEFAULTS)
+
+    planned = wabactl("plan", path, "--detailed-exitcode")
+    assert planned.exit_code == 2, planned.output
+    assert "Plan: 46 to create, 9 to edit, 0 to replace, 1 to update, 4 to delete." in planned.stdout
+    assert [e for e in graph.log() if e["method"] != "GET"] == []  # plan writes nothing
+
+    applied = wabactl("apply", path, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 60 change(s) applied." in applied.stdout
+    assert "[60/60]" in applied.stderr
+
+    again = wabactl("plan", path, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes." in again.stdout
+
+    imported = tmp_path / "imported.yaml"
+    result = wabactl("import", "--waba", WABA, "--business", BUSINESS, "--account", "acme", "-o", str(imported))
+    assert result.exit_code == 0, result.output
+    assert "75 language(s)" in result.stderr
+    round_trip = wabactl("plan", str(imported), "--detailed-exitcode")
+    assert round_trip.exit_code == 0, round_trip.output
+
+
+def test_removing_one_language_deletes_that_language_only(load, wabactl, tmp_path):
+    load(live_seed())
+    templates = declared_templates()
+    path = write_config(tmp_path / "acme.yaml", account(templates), DEFAULTS)
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    del templates["template_03"]["languages"]["es"]
+    write_config(tmp_path / "acme.yaml", account(templates), DEFAULTS)
+    planned = wabactl("plan", path, "--format", "json")
+    data = json.loads(planned.stdout)
+    assert [(c["key"], c["action"]) for c in data["accounts"][0]["changes"]] == [("template.template_03[es]", "delete")]
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    graph_rows = yaml.safe_load(wabactl("import", "--waba", WABA).stdout)
+    languages = graph_rows["accounts"]["acme-main"]["templates"]["template_03"]["languages"]
+    assert sorted(languages) == ["en_US", "pt_BR"]
+
+
+def test_users_tasks_converge(load, wabactl, tmp_path):
+    graph = load(live_seed())
+    path = write_config(tmp_path / "acme.yaml", account({}), {"prune": {"users": True}})
+    result = wabactl("apply", path, "--auto-approve")
+    assert result.exit_code == 0, result.output
+    listing = graph.get(f"{WABA}/assigned_users", business=BUSINESS).json()["data"]
+    assert {u["id"]: sorted(u["tasks"]) for u in listing} == {
+        ME: ["MANAGE"], PEOPLE[0]: ["MANAGE_TEMPLATES", "VIEW_TEMPLATES"], PEOPLE[1]: ["VIEW_COST"]}
+    assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_invalid_config_changes_nothing_and_calls_nothing(load, wabactl, tmp_path):
+    graph = load(live_seed())
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"version: 1\naccounts:\n  acme:\n    waba_id: '{WABA}'\n    templates:\n      Bad:\n        category: UTILITY\n"
+                    "        languages: {en: {components: [{type: BODY, text: 'Hi {{1}} there'}]}}\n")
+    for command in (["validate", str(path)], ["plan", str(path)], ["apply", str(path), "--auto-approve"]):
+        result = wabactl(*command)
+        assert result.exit_code == 1
+        assert f"{path}, line 6, column 7: name 'Bad' is not allowed" in result.stderr
+        assert f"{path}, line 8, column 39" in result.stderr and "every variable needs an example" in result.stderr
+        assert "Traceback" not in result.output
+    assert graph.log() == []
+
+
+def test_missing_token_names_the_variable(load, wabactl, tmp_path):
+    graph = load()
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "token_env": "ACME_TOKEN"}})
+    result = wabactl("plan", path, env={"WABACTL_TOKEN": ""})
+    assert result.exit_code == 1
+    assert "set the environment variable ACME_TOKEN" in result.stderr
+    assert graph.log() == []
+
+
+def test_graph_error_is_one_line_without_traceback_unless_debug(load, wabactl, tmp_path):
+    load()
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": "999"}})
+    result = wabactl("plan", path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Graph API error on GET /v26.0/999/message_templates")
+    assert "code 100, subcode 33" in result.stderr and "Traceback" not in result.stderr
+    assert TOKEN not in result.output
+    debug = wabactl("--debug", "plan", path)
+    assert "Traceback" in debug.stderr
+
+
+def test_saved_plan_applies_once_then_is_stale(load, wabactl, tmp_path):
+    graph = load(seed_with([template("old_one")]))
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"order_shipped": {
+        "category": "UTILITY", "languages": {"en_US": {"components": [body("Your order {{1}} ships today.", "#1")]}}}}}},
+        {"prune": {"templates": True}})
+    planfile = tmp_path / "plan.json"
+    assert wabactl("plan", path, "--out", str(planfile)).exit_code == 0
+    saved = planfile.read_text()
+    assert TOKEN not in saved and json.loads(saved)["format"] == "wabactl-plan"
+    applied = wabactl("apply", str(planfile))
+    assert applied.exit_code == 0, applied.output
+    writes = [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in graph.log() if e["method"] != "GET"]
+    assert writes == [("DELETE", "message_templates"), ("POST", "message_templates")]
+    stale = wabactl("apply", str(planfile))
+    assert stale.exit_code == 1 and "live state changed since the plan was made" in stale.stderr
+
+
+def test_apply_asks_and_only_yes_proceeds(load, wabactl, tmp_path):
+    graph = load()
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"order_shipped": {
+        "category": "UTILITY", "languages": {"en_US": {"components": [body("Your order {{1}} ships today.", "#1")]}}}}}})
+    refused = wabactl("apply", path, input="no\n")
+    assert refused.exit_code == 1 and "nothing was changed" in refused.stderr
+    assert [e for e in graph.log() if e["method"] == "POST"] == []
+    accepted = wabactl("apply", path, input="yes\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert len([e for e in graph.log() if e["method"] == "POST"]) == 1
+
+
+def test_apply_stops_at_a_failure_and_reports_each_change(load, wabactl, tmp_path):
+    graph = load()
+    templates = {f"t{i}": {"category": "UTILITY", "languages": {"en_US": {"components": [body("Your order {{1}} ships today.", "#1")]}}}
+                 for i in range(3)}
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": templates}})
+    graph.create("t0")  # t0 is live already: the plan starts with t1
+    graph.control("POST", "faults", {"kind": "drop_after", "method": "POST", "path": "/*/message_templates", "times": 1})
+    result = wabactl("apply", path, "--auto-approve")
+    assert result.exit_code == 1
+    assert "uncertain (1):" in result.stderr and "template.t1[en_US]" in result.stderr
+    assert "not attempted (1):" in result.stderr and "template.t2[en_US]" in result.stderr
+    graph.control("DELETE", "faults")
+    retried = wabactl("apply", path, "--auto-approve")  # the uncertain create did happen: only t2 is left
+    assert retried.exit_code == 0 and "Apply complete: 1 change(s) applied." in retried.stdout
+
+
+def test_failed_change_is_reported_with_its_graph_error(load, wabactl, tmp_path):
+    graph = load()
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"t0": {
+        "category": "UTILITY", "languages": {"en_US": {"components": [body("Your order {{1}} ships today.", "#1")]}}}}}})
+    graph.control("POST", "faults", {"kind": "error", "method": "POST", "path": "/*/message_templates", "status": 400, "code": 100, "subcode": 2388040})
+    result = wabactl("apply", path, "--auto-approve")
+    assert result.exit_code == 1
+    assert "failed (1):" in result.stderr and "code 100, subcode 2388040" in result.stderr
+
+
+def test_formats_markdown_and_json(load, wabactl, tmp_path):
+    load(seed_with([template("gone")]))
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {}}}, {"prune": {"templates": True}})
+    markdown = wabactl("plan", path, "--format", "markdown").stdout
+    assert markdown.startswith("### wabactl plan") and "| `-` | `template.gone[en_US]` | will be deleted | APPROVED |" in markdown
+    data = json.loads(wabactl("plan", path, "--format", "json").stdout)
+    assert data["summary"]["delete"] == 1 and data["accounts"][0]["fingerprint"].startswith("sha256:")
+
+
+def test_quickstart_command_works_with_the_in_process_emulator(wabactl):
+    result = wabactl("plan", "examples/wabactl.yaml", "--emulator", "examples/seed.yaml",
+                     env={"WABACTL_GRAPH_URL": "", "WABACTL_TOKEN": ""})
+    assert result.exit_code == 0, result.output
+    assert "Plan: 3 to create, 1 to edit, 0 to replace, 1 to update, 1 to delete." in result.stdout
