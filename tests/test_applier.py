@@ -1,0 +1,52 @@
+"""The applier executes exactly the plan, in order, and refuses stale plans."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import WABA, seed_with, template
+from reconciler.applier import APPLIED, DEFERRED, NOT_ATTEMPTED, SKIPPED, apply_plan, refuse_if_stale
+from reconciler.errors import StalePlanError
+from reconciler.graph import GraphClient
+from reconciler.plan import AccountPlan, Action, Change, Plan
+
+BODY = [{"type": "BODY", "text": "Your order {{1}} ships today.", "example": {"body_text": [["#1"]]}}]
+
+
+def create(name):
+    after = {"name": name, "language": "en_US", "category": "UTILITY", "parameter_format": "POSITIONAL", "components": BODY}
+    return Change("acme", f"template.{name}[en_US]", Action.CREATE, None, after)
+
+
+def one_account(*changes):
+    return Plan((AccountPlan("acme", WABA, None, "WABACTL_TOKEN", "sha256:" + "1" * 64, tuple(changes)),), "now")
+
+
+def test_executes_exactly_the_plan_and_skips_blocked(load, emulator):
+    graph = load()
+    blocked = Change("acme", "template.x[en_US]", Action.BLOCKED, None, None, reason="no")
+    result = apply_plan(one_account(create("a"), blocked, create("b")), {"acme": GraphClient("test-token", base_url=emulator.url)})
+    assert [(r.key, r.outcome) for r in result.results] == [
+        ("template.a[en_US]", APPLIED), ("template.b[en_US]", APPLIED), ("template.x[en_US]", SKIPPED)]
+    assert [e["method"] for e in graph.log()] == ["POST", "POST"]
+
+
+def test_creation_budget_spent_defers_the_remaining_creates(load, emulator):
+    load(seed_with(creates_per_hour=2))
+    result = apply_plan(one_account(*(create(f"t{i}") for i in range(4))), {"acme": GraphClient("test-token", base_url=emulator.url)})
+    assert [r.outcome for r in result.results] == [APPLIED, APPLIED, DEFERRED, DEFERRED]
+    assert result.deferred and not result.stopped and result.regain_minutes == 60
+
+
+def test_failure_stops_everything_after_it(load, emulator):
+    load(seed_with([template("a")]))
+    result = apply_plan(one_account(create("a"), create("b")), {"acme": GraphClient("test-token", base_url=emulator.url)})
+    assert [r.outcome for r in result.results] == ["failed", NOT_ATTEMPTED]
+    assert "subcode 2388024" in result.results[0].detail
+
+
+def test_stale_plan_is_refused():
+    plan = one_account(create("a"))
+    with pytest.raises(StalePlanError, match="acme"):
+        refuse_if_stale(plan, {"acme": "sha256:" + "2" * 64})
+    refuse_if_stale(plan, {"acme": "sha256:" + "1" * 64})
