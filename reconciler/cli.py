@@ -7,6 +7,7 @@ changes; 3 ``apply`` partly done, some changes deferred (run again later).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import os
 import pathlib
@@ -18,14 +19,15 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from . import applier, config, importer, planfile, render
+from . import applier, config, importer, ledger, planfile, render, review, safety
 from .applier import ApplyResult, ChangeResult
 from .emulator import Emulator, SeedError
 from .errors import CredentialsError, EmulatorError, ReconcilerError
 from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
 from .graph import waba as graph_waba
+from .ledger import Ledger
 from .model import DesiredAccount, DesiredState, LiveAccount
-from .plan import Plan
+from .plan import Action, Plan
 from .planner import make_plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_DEFERRED = 0, 1, 2, 3
@@ -110,6 +112,24 @@ def select(desired: DesiredState, names: tuple[str, ...]) -> DesiredState:
     return DesiredState(tuple(a for a in desired.accounts if a.name in names))
 
 
+def state_dir_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--state-dir", type=click.Path(file_okay=False),
+        help="Where the ledger lives (default: .wabactl beside the first config file or plan file).",
+    )(command)
+
+
+def open_ledger(state_dir: str | None, anchor: str) -> Ledger:
+    """The ledger, with its problems reported and the file otherwise ignored (never a crash)."""
+    if state_dir is None:
+        folder = anchor if os.path.isdir(anchor) else os.path.dirname(os.path.abspath(anchor))
+        state_dir = os.path.join(folder, ".wabactl")
+    loaded, problems = ledger.load(ledger.ledger_path(state_dir))
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    return loaded
+
+
 def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
@@ -144,14 +164,18 @@ def validate(paths: tuple[str, ...]) -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (drift), 0 when none.")
 @click.option("--account", "accounts", multiple=True, help="Plan only this account (repeatable).")
 @click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR environment variable).")
+@click.option("--allow-destroy", is_flag=True, help="Allow a plan that deletes more templates than the safety limit.")
+@state_dir_option
 @emulator_option
 @handle_errors
 def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool, accounts: tuple[str, ...],
-         no_color: bool, emulator_seed: str | None) -> int:
+         no_color: bool, allow_destroy: bool, state_dir: str | None, emulator_seed: str | None) -> int:
     """Show how live state differs from the config."""
     desired = select(config.load(paths), accounts)
+    book = open_ledger(state_dir, paths[0])
     with graph_target(emulator_seed) as (base_url, fallback):
-        made = _make_plan(desired, base_url, fallback)[0]
+        made = _make_plan(desired, base_url, fallback, book)[0]
+    safety.check(made, allow_destroy)
     click.echo(render.render(made, fmt, use_color(no_color)), nl=False)
     if out:
         planfile.save(made, out)
@@ -159,41 +183,60 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
     return EXIT_CHANGES if detailed_exitcode and made.has_changes() else EXIT_OK
 
 
-def _make_plan(desired: DesiredState, base_url: str, fallback: str | None) -> tuple[Plan, dict[str, GraphClient]]:
+def _make_plan(desired: DesiredState, base_url: str, fallback: str | None,
+               book: Ledger) -> tuple[Plan, dict[str, GraphClient]]:
     clients = {a.name: client_for(a.token_env, base_url, fallback) for a in desired.accounts}
-    return make_plan(fetch_all(desired, clients)), clients
+    ledgers = {a.waba_id: book.account(a.waba_id) for a in desired.accounts}
+    return make_plan(fetch_all(desired, clients), ledgers), clients
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--account", "accounts", multiple=True, help="Apply only this account (repeatable; configs only).")
+@click.option("--allow-destroy", is_flag=True, help="Allow deleting more templates than the safety limit.")
+@click.option("--wait", is_flag=True, help="When the hourly creation budget is spent, wait for it (with a countdown) and go on.")
+@click.option("--wait-for-review", is_flag=True, help="After applying, poll new and edited templates until Meta's review decides.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=3600, show_default=True, help="Seconds --wait-for-review waits at most.")
+@click.option("--poll-interval", type=click.FloatRange(min=0.01), default=15, show_default=True, help="Seconds between polls while waiting.")
 @click.option("--no-color", is_flag=True)
+@state_dir_option
 @emulator_option
 @handle_errors
-def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...], no_color: bool,
+def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...], allow_destroy: bool, wait: bool,
+          wait_for_review: bool, timeout: float, poll_interval: float, no_color: bool, state_dir: str | None,
           emulator_seed: str | None) -> int:
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
+    book = open_ledger(state_dir, paths[0])
     with graph_target(emulator_seed) as (base_url, fallback):
         if len(paths) == 1 and planfile.looks_like_plan(paths[0]):
-            saved = planfile.load(paths[0])
-            clients = {a.account: client_for(a.token_env, base_url, fallback) for a in saved.accounts}
-            _refuse_if_stale(saved, clients)
-            chosen = saved
+            chosen = planfile.load(paths[0])
+            clients = {a.account: client_for(a.token_env, base_url, fallback) for a in chosen.accounts}
+            safety.check(chosen, allow_destroy)
+            _refuse_if_stale(chosen, clients)
         else:
             desired = select(config.load(paths), accounts)
-            chosen, clients = _make_plan(desired, base_url, fallback)
+            chosen, clients = _make_plan(desired, base_url, fallback, book)
+            safety.check(chosen, allow_destroy)
             click.echo(render.render(chosen, "text", use_color(no_color)), nl=False)
             if not chosen.has_changes():
                 return EXIT_OK
             if not any(c.action.executes for c in chosen.changes):
                 click.echo("Nothing can be applied now.")
-                return EXIT_OK
+                return EXIT_DEFERRED if any(c.action is Action.DEFERRED for c in chosen.changes) else EXIT_OK
             if not auto_approve and not _confirmed():
                 click.echo("Apply cancelled; nothing was changed.", err=True)
                 return EXIT_ERROR
-        result = applier.apply_plan(chosen, clients, progress=_progress)
-    return _report(result)
+        options = applier.Options(wait=wait, poll_seconds=poll_interval, progress=_progress, waiting=_countdown)
+        try:
+            result = applier.apply_plan(chosen, clients, book, options)
+        finally:
+            ledger.save(book, max(c.server_now() for c in clients.values()) if clients else _utcnow())
+        code = _report(result)
+        if wait_for_review and not result.stopped:
+            verdicts = review.wait_for_review(chosen, result, clients, timeout, poll_interval, _review_progress)
+            code = max(code, _report_review(verdicts))
+    return code
 
 
 def _refuse_if_stale(saved: Plan, clients: dict[str, GraphClient]) -> None:
@@ -214,6 +257,32 @@ def _confirmed() -> bool:
     return answer.strip() == "yes"
 
 
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _countdown(left: float, until: dt.datetime) -> None:
+    minutes, seconds = divmod(int(left), 60)
+    click.echo(f"waiting for the creation window: {minutes}m {seconds:02d}s left (until {until:%H:%M:%S} UTC)", err=True)
+
+
+def _review_progress(pending: int, left: float) -> None:
+    click.echo(f"waiting for review: {pending} template(s) in review, {int(left)}s left", err=True)
+
+
+def _report_review(verdicts: list[review.Verdict]) -> int:
+    click.echo("Review:")
+    for verdict in verdicts:
+        click.echo(f"  {verdict.key}: {verdict.describe()}")
+    rejected = [v for v in verdicts if v.status == "REJECTED"]
+    pending = [v for v in verdicts if v.in_review]
+    if pending:
+        click.echo(f"{len(pending)} template(s) still in review when the timeout ran out.", err=True)
+    if rejected:
+        click.echo(f"{len(rejected)} template(s) rejected by Meta's review.", err=True)
+    return EXIT_ERROR if rejected or pending else EXIT_OK
+
+
 def _progress(done: int, total: int, result: ChangeResult) -> None:
     detail = f": {result.detail}" if result.detail else ""
     click.echo(f"[{done}/{total}] {result.action.symbol} {result.key} {result.outcome}{detail}", err=True)
@@ -231,10 +300,17 @@ def _report(result: ApplyResult) -> int:
                     click.echo(f"    {r.key}" + (f": {r.detail}" if r.detail and outcome != applier.APPLIED else ""), err=True)
         return EXIT_ERROR
     if result.deferred:
-        wait = f" in about {result.regain_minutes} minutes" if result.regain_minutes else " later"
-        click.echo(f"Apply partly done: {applied} applied, {result.count(applier.DEFERRED)} deferred. Run apply again{wait}.")
+        for r in result.results:
+            if r.outcome in (applier.DEFERRED, applier.BLOCKED):
+                click.echo(f"  {r.outcome}: {r.key}" + (f": {r.detail}" if r.detail else ""))
+        when = f" after {result.retry_at:%Y-%m-%d %H:%M:%S} UTC" if result.retry_at else " later"
+        click.echo(f"Apply partly done: {applied} applied, {result.count(applier.DEFERRED)} deferred, "
+                   f"{result.count(applier.BLOCKED)} blocked. Run apply again{when}.")
         return EXIT_DEFERRED
     click.echo(f"Apply complete: {applied} change(s) applied.")
+    skipped = result.count(applier.SKIPPED)
+    if skipped:
+        click.echo(f"{skipped} blocked change(s) were not applied (see the plan for the reasons).")
     return EXIT_OK
 
 

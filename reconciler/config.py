@@ -112,6 +112,9 @@ def _account(name: str, raw: dict[str, Any], defaults: dict[str, Any]) -> Desire
         prune_users=bool(prune.get("users", False)),
         max_templates=int(limits.get("max_templates", 250)),
         creates_per_hour=int(limits.get("creates_per_hour", 100)),
+        count_by=limits.get("count_by", "name"),
+        max_deletes=int(limits.get("max_deletes", 10)),
+        max_delete_percent=int(limits.get("max_delete_percent", 20)),
         protect=frozenset(raw.get("protect") or ()),
     )
     templates = []

@@ -10,6 +10,7 @@ authentication templates. Server-only facts (id, status, quality) live beside th
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -99,6 +100,9 @@ class AccountSettings:
     prune_users: bool = False
     max_templates: int = 250
     creates_per_hour: int = 100
+    count_by: str = "name"  # name | translation: how the cap counts when Meta's summary is silent
+    max_deletes: int = 10  # a plan deleting more templates than this is refused without --allow-destroy
+    max_delete_percent: int = 20  # ... or more than this share of an account of 10 or more templates
     protect: frozenset[str] = frozenset()
 
 
@@ -129,6 +133,11 @@ class LiveAccount:
     users: tuple[User, ...] | None
     template_count: int | None = None  # from the listing's summary, when Meta gives it
     template_limit: int | None = None
+    token_user: str | None = None  # the user behind the token (/me), read when users are managed
+    observed_at: dt.datetime | None = None  # the API's time when this was read
+
+    def now(self) -> dt.datetime:
+        return self.observed_at or dt.datetime.now(dt.timezone.utc)
 
     def fingerprint(self) -> str:
         """A digest of the live state a plan is made from; apply refuses when it moved."""

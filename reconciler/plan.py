@@ -73,7 +73,8 @@ class Change:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str | None = None  # display only
-    not_before: str | None = None  # display only: ISO time a deferred change may run
+    not_before: str | None = None  # ISO time before which Meta's limits forbid this change
+    wave: int | None = None  # display only: which creation wave a create falls in
 
     @property
     def kind(self) -> str:
@@ -92,6 +93,7 @@ class AccountPlan:
     fingerprint: str
     changes: tuple[Change, ...]
     manages_users: bool = False  # whether live users were read (apply re-reads the same)
+    token_user: str | None = None  # the token's own user, guarded against self-lockout
     warnings: tuple[str, ...] = ()
     usage: dict[str, Any] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)  # display only: live status per key

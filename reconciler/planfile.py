@@ -37,6 +37,7 @@ def _account(account: AccountPlan) -> dict[str, Any]:
         "token_env": account.token_env,
         "fingerprint": account.fingerprint,
         "manages_users": account.manages_users,
+        "token_user": account.token_user,
         "usage": dict(account.usage),
         "warnings": list(account.warnings),
         "statuses": dict(account.statuses),
@@ -48,6 +49,7 @@ def _account(account: AccountPlan) -> dict[str, Any]:
                 "after": c.after,
                 "reason": c.reason,
                 "not_before": c.not_before,
+                "wave": c.wave,
             }
             for c in account.changes
         ],
@@ -66,11 +68,13 @@ def from_dict(data: Any) -> Plan:
             token_env=a["token_env"],
             fingerprint=a["fingerprint"],
             manages_users=a["manages_users"],
+            token_user=a["token_user"],
             usage=a["usage"],
             warnings=tuple(a["warnings"]),
             statuses=a["statuses"],
             changes=tuple(
-                Change(a["account"], c["key"], Action(c["action"]), c["before"], c["after"], c["reason"], c["not_before"])
+                Change(a["account"], c["key"], Action(c["action"]), c["before"], c["after"], c["reason"],
+                       c["not_before"], c["wave"])
                 for c in a["changes"]
             ),
         )

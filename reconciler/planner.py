@@ -9,9 +9,11 @@ itself is not a change to fight over.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
+from .ledger import HOUR, AccountLedger
 from .model import DesiredAccount, LiveAccount, LiveTemplate, Template, User
 from .plan import AccountPlan, Action, Change, Plan
 
@@ -19,20 +21,26 @@ EDITABLE = ("APPROVED", "REJECTED", "PAUSED")
 IN_REVIEW = ("PENDING", "IN_APPEAL")
 
 
-def make_plan(pairs: list[tuple[DesiredAccount, LiveAccount]], now: dt.datetime | None = None) -> Plan:
-    moment = now or dt.datetime.now(dt.timezone.utc)
-    return Plan(
-        accounts=tuple(plan_account(desired, live) for desired, live in pairs),
-        created_at=moment.isoformat(timespec="seconds"),
-    )
+def make_plan(
+    pairs: list[tuple[DesiredAccount, LiveAccount]], ledgers: dict[str, AccountLedger] | None = None
+) -> Plan:
+    ledgers = ledgers or {}
+    accounts = tuple(plan_account(desired, live, ledgers.get(desired.waba_id)) for desired, live in pairs)
+    moment = max((live.now() for _, live in pairs), default=dt.datetime.now(dt.timezone.utc))
+    return Plan(accounts=accounts, created_at=moment.isoformat(timespec="seconds"))
 
 
-def plan_account(desired: DesiredAccount, live: LiveAccount) -> AccountPlan:
+def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedger | None = None) -> AccountPlan:
+    """Steps: decide each template and user; then fit the result into Meta's limits over time."""
+    ledger = ledger or AccountLedger()
+    now = live.now()
     changes: list[Change] = []
     warnings: list[str] = []
     _plan_templates(desired, live, changes, warnings)
     if desired.users is not None and live.users is not None:
         changes.extend(_plan_users(desired, live.users))
+    changes = _respect_locks_and_edit_quota(changes, ledger, now)
+    changes = _creation_waves(changes, ledger, now, desired.settings.creates_per_hour)
     return AccountPlan(
         account=desired.name,
         waba_id=desired.waba_id,
@@ -41,6 +49,7 @@ def plan_account(desired: DesiredAccount, live: LiveAccount) -> AccountPlan:
         fingerprint=live.fingerprint(),
         changes=tuple(changes),
         manages_users=live.users is not None,
+        token_user=live.token_user,
         warnings=tuple(warnings),
         usage=_usage(desired, live, changes),
         statuses={t.key: t.status for t in live.templates},
@@ -133,7 +142,9 @@ def _with_category(template: Template, category: str) -> Template:
 
 
 def _status_warnings(key: str, current: LiveTemplate, warnings: list[str]) -> None:
-    if current.status == "REJECTED":
+    if current.status in IN_REVIEW:
+        warnings.append(f"{key}: in review ({current.status}); no action until Meta decides")
+    elif current.status == "REJECTED":
         reason = current.rejected_reason or "no reason given"
         warnings.append(f"{key}: REJECTED ({reason}); sending the same content again would be rejected again")
     elif current.status == "PAUSED":
@@ -174,15 +185,96 @@ def _plan_users(desired: DesiredAccount, live_users: tuple[User, ...]) -> list[C
     return changes
 
 
+# --- Meta's limits over time ---------------------------------------------------------------
+
+
+def _respect_locks_and_edit_quota(changes: list[Change], ledger: AccountLedger, now: dt.datetime) -> list[Change]:
+    """Creates of a name wabactl locked by deleting it are blocked until the lock ends; edits of
+    approved templates past their quota are deferred until the quota allows them."""
+    out = []
+    for change in changes:
+        if change.kind == "template" and change.action is Action.CREATE and change.after:
+            until = ledger.lock_until(lock_key(change.after["name"], change.after["language"]), now)
+            if until is not None:
+                change = dataclasses.replace(
+                    change, action=Action.BLOCKED,
+                    reason=f"name locked until {_when(until)}: wabactl deleted this APPROVED template and Meta "
+                           f"refuses to create it again before then; rename it (e.g. {change.after['name']}_v2)",
+                )
+        elif change.action is Action.EDIT and change.before and change.before.get("status") == "APPROVED":
+            ready = ledger.next_edit(change.before["id"], now)
+            if ready > now:
+                change = dataclasses.replace(
+                    change, action=Action.DEFERRED, not_before=ready.isoformat(timespec="seconds"),
+                    reason="edit quota of approved templates spent (1 per 24 hours, 10 per 30 days)",
+                )
+        out.append(change)
+    return out
+
+
+def _creation_waves(changes: list[Change], ledger: AccountLedger, now: dt.datetime, per_hour: int) -> list[Change]:
+    """Give each create the earliest time the rolling hourly budget allows, grouped in waves."""
+    stamps = ledger.recent_creations(now)
+    throttled = ledger.throttle_until(now) or now
+    creates = sorted((c for c in changes if _creates(c)), key=lambda c: c.key)
+    timed: dict[str, Change] = {}
+    waves: list[dt.datetime] = []
+    for change in creates:
+        slot = max(now, throttled)
+        window = [t for t in stamps if slot - HOUR < t]
+        if len(window) >= per_hour:
+            slot = max(slot, window[len(window) - per_hour] + HOUR)
+        stamps.append(slot)
+        if not waves or waves[-1] != slot:
+            waves.append(slot)
+        later = slot > now
+        timed[change.key] = dataclasses.replace(
+            change, wave=len(waves), not_before=slot.isoformat(timespec="seconds") if later else None)
+    return [timed.get(c.key, c) if _creates(c) else c for c in changes]
+
+
+def _creates(change: Change) -> bool:
+    return change.kind == "template" and change.action in (Action.CREATE, Action.REPLACE)
+
+
+def lock_key(name: str, language: str) -> str:
+    return f"{name}[{language}]"
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 # --- usage of limits -----------------------------------------------------------------------
 
 
 def _usage(desired: DesiredAccount, live: LiveAccount, changes: list[Change]) -> dict[str, Any]:
-    """Template count now and after apply, counting each name once (the documented rule)."""
-    names_now = {t.template.name for t in live.templates}
-    deleted = {c.key for c in changes if c.kind == "template" and c.action is Action.DELETE}
-    names_after = {t.template.name for t in live.templates if t.key not in deleted}
-    names_after |= {c.after["name"] for c in changes if c.kind == "template" and c.action is Action.CREATE and c.after}
-    limit = live.template_limit or desired.settings.max_templates
-    now = live.template_count if live.template_count is not None else len(names_now)
-    return {"templates_now": now, "templates_after": now + len(names_after) - len(names_now), "template_limit": limit}
+    """Template count now and after apply, by the rule Meta's summary shows or the configured one."""
+    settings = desired.settings
+    rows = {t.key: t.template.name for t in live.templates}
+    count_by = settings.count_by
+    if live.template_count is not None and len(set(rows.values())) != len(rows):
+        # Meta's count tells its own rule: equal to the names, or to the languages.
+        if live.template_count == len(set(rows.values())):
+            count_by = "name"
+        elif live.template_count == len(rows):
+            count_by = "translation"
+    removed = {c.key for c in changes if c.kind == "template" and c.action is Action.DELETE}
+    added = {c.key: c.after["name"] for c in changes
+             if c.kind == "template" and c.action is Action.CREATE and c.after}
+    after_rows = {k: v for k, v in rows.items() if k not in removed} | added
+
+    def count(mapping: dict[str, str]) -> int:
+        return len(mapping) if count_by == "translation" else len(set(mapping.values()))
+
+    computed_now = count(rows)
+    now = live.template_count if live.template_count is not None else computed_now
+    return {
+        "templates_now": now,
+        "templates_after": now + count(after_rows) - computed_now,
+        "template_limit": live.template_limit or settings.max_templates,
+        "counted_by": count_by,
+        "creates_per_hour": settings.creates_per_hour,
+        "max_deletes": settings.max_deletes,
+        "max_delete_percent": settings.max_delete_percent,
+    }

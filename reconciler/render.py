@@ -5,6 +5,7 @@ Pure functions: they take a plan and return a string; the CLI prints it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from . import planfile
@@ -52,6 +53,9 @@ def text(plan: Plan, color: bool = False) -> str:
         for warning in account.warnings:
             out.append(paint(f"  warning: {warning}", "33"))
         out.append(f"  {_usage_line(account.usage)}")
+        waves = _waves_line(account)
+        if waves:
+            out.append(f"  {waves}")
         out.append("")
     if plan.has_changes():
         out.append(paint(summary_line(plan), "1"))
@@ -70,7 +74,8 @@ def _change_lines(change: Change, account: AccountPlan, paint: Any) -> list[str]
     if change.reason:
         head += f": {change.reason}"
     if change.not_before:
-        head += f" (not before {change.not_before})"
+        wave = f"wave {change.wave}, " if change.wave else ""
+        head += f" ({wave}not before {_clock(change.not_before)})"
     if status:
         head += paint(f"  [live: {status}]", "2")
     return [f" {head}"] + [f"        {line}" for line in details(change)]
@@ -112,6 +117,28 @@ def _usage_line(usage: dict[str, Any]) -> str:
             f"{usage['templates_after']}/{usage['template_limit']} after apply")
 
 
+def _waves_line(account: AccountPlan) -> str:
+    """``creation budget: 100 per hour; wave 1: now, 100 creates; wave 2: not before ...``."""
+    waves: dict[int, list[Change]] = {}
+    for change in account.changes:
+        if change.wave is not None:
+            waves.setdefault(change.wave, []).append(change)
+    if not waves:
+        return ""
+    parts = []
+    for number, changes in sorted(waves.items()):
+        when = f"not before {_clock(changes[0].not_before)}" if changes[0].not_before else "now"
+        parts.append(f"wave {number}: {when}, {len(changes)} create{'s' if len(changes) != 1 else ''}")
+    per_hour = account.usage.get("creates_per_hour")
+    budget = f"creation budget: {per_hour} per hour; " if per_hour else ""
+    return budget + "; ".join(parts)
+
+
+def _clock(iso: str) -> str:
+    moment = dt.datetime.fromisoformat(iso)
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _short(value: str, most: int = 70) -> str:
     flat = " ".join(value.split())
     return f'"{flat}"' if len(flat) <= most else f'"{flat[: most - 3]}..."'
@@ -135,6 +162,8 @@ def markdown(plan: Plan) -> str:
         out.append(f"\n{counts[Action.BLOCKED]} blocked, {counts[Action.DEFERRED]} deferred.")
     for account in plan.accounts:
         out += ["", f"#### `{account.account}` (WABA {account.waba_id})", "", _usage_line(account.usage)]
+        if _waves_line(account):
+            out += ["", _waves_line(account)]
         if account.changes:
             out += ["", "| | key | action | live status |", "|---|---|---|---|"]
             for change in account.changes:

@@ -109,6 +109,18 @@ def test_order_deletes_before_creates_and_users_last():
 def test_usage_counts_names_from_summary_or_listing():
     plan = plan_account(desired([template("a"), template("a", "es"), template("c")], prune_templates=True),
                         live([live_template(name="a"), live_template(name="b")]))
-    assert plan.usage == {"templates_now": 2, "templates_after": 2, "template_limit": 250}
-    plan = plan_account(desired([template("a")]), live([live_template(name="a")], count=212, limit=6000))
-    assert plan.usage == {"templates_now": 212, "templates_after": 212, "template_limit": 6000}
+    assert plan.usage["templates_now"] == 2 and plan.usage["templates_after"] == 2
+    assert plan.usage["template_limit"] == 250 and plan.usage["counted_by"] == "name"
+    plan = plan_account(desired([template("a"), template("b")]), live([live_template(name="a")], count=212, limit=6000))
+    assert (plan.usage["templates_now"], plan.usage["templates_after"], plan.usage["template_limit"]) == (212, 213, 6000)
+
+
+def test_usage_follows_the_rule_the_summary_shows():
+    current = [live_template(name="a"), LiveTemplate(template("a", "es"), "id-a-es", "APPROVED")]
+    wanted = [template("a"), template("a", "es"), template("a", "pt_BR")]
+    by_language = plan_account(desired(wanted), live(current, count=2))
+    assert by_language.usage["counted_by"] == "translation" and by_language.usage["templates_after"] == 3
+    by_name = plan_account(desired(wanted), live(current, count=1))
+    assert by_name.usage["counted_by"] == "name" and by_name.usage["templates_after"] == 1
+    configured = plan_account(desired(wanted, count_by="translation"), live(current))
+    assert configured.usage["templates_after"] == 3

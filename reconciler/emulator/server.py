@@ -4,6 +4,7 @@ batch requests, ``/_emulator/`` controls, and the ``Emulator`` object tests star
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import threading
@@ -81,6 +82,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: the request log under /_emulator/requests is the record."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header tells emulator time, so clients that read it follow the test clock."""
+        return email.utils.formatdate(self.server.world.clock.now(), usegmt=True)
 
     def do_GET(self) -> None:
         self._handle()

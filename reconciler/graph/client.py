@@ -8,6 +8,8 @@ hammering prolongs the block, so they go up to the caller.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import time
 import urllib.parse
 from typing import Any, Iterator
@@ -44,9 +46,20 @@ class GraphClient:
             "User-Agent": f"wabactl/{__version__}",
         })
         self.calls = 0
+        self._server_clock: tuple[float, float] | None = None  # (server time, local monotonic)
 
     def close(self) -> None:
         self.session.close()
+
+    def server_now(self) -> dt.datetime:
+        """The API's own time: the last answer's ``Date`` header plus what has passed since.
+
+        Meta's limits (creations per hour, edit quotas, name locks) run on its clock, not ours.
+        """
+        if self._server_clock is None:
+            return dt.datetime.now(dt.timezone.utc)
+        server, seen = self._server_clock
+        return dt.datetime.fromtimestamp(server + (time.monotonic() - seen), dt.timezone.utc)
 
     # --- verbs -------------------------------------------------------------------------------
 
@@ -116,6 +129,7 @@ class GraphClient:
             raise GraphTransportError(method, path, "timed out") from None
         except requests.ConnectionError as error:
             raise GraphTransportError(method, path, _connection_reason(error)) from None
+        self._note_date(response.headers.get("Date"))
         try:
             body = response.json()
         except ValueError:
@@ -138,6 +152,16 @@ class GraphClient:
         if body is None:
             raise GraphError(method, path, response.status_code, message="the answer is not JSON")
         return body
+
+
+    def _note_date(self, header: str | None) -> None:
+        if not header:
+            return
+        try:
+            moment = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return
+        self._server_clock = (moment.timestamp(), time.monotonic())
 
 
 def _retryable(error: GraphError) -> bool:

@@ -21,8 +21,12 @@ PAGE = 100  # Meta's documented maximum for list edges; the API may give fewer p
 
 def fetch_account(client: GraphClient, waba_id: str, business_id: str | None, with_users: bool) -> LiveAccount:
     templates, count, limit = fetch_templates(client, waba_id)
-    users = fetch_users(client, waba_id, business_id) if with_users and business_id else None
-    return LiveAccount(waba_id=waba_id, templates=templates, users=users, template_count=count, template_limit=limit)
+    users, token_user = None, None
+    if with_users and business_id:
+        users = fetch_users(client, waba_id, business_id)
+        token_user = fetch_me(client)
+    return LiveAccount(waba_id=waba_id, templates=templates, users=users, template_count=count,
+                       template_limit=limit, token_user=token_user, observed_at=client.server_now())
 
 
 def fetch_templates(client: GraphClient, waba_id: str) -> tuple[tuple[LiveTemplate, ...], int | None, int | None]:

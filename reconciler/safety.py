@@ -1,0 +1,64 @@
+"""Safety valves on a plan, checked before anything is written; each refusal names its numbers.
+
+- The template cap: a plan that would end above it is refused outright (Meta would refuse the
+  creates half-way).
+- Mass deletion: more template deletions than ``max_deletes`` (10), or than
+  ``max_delete_percent`` (20%) of an account holding 10 or more, is refused unless
+  ``--allow-destroy``.
+- Self-lockout: a plan that removes the token's own user or takes MANAGE from it is refused: the
+  next run could not repair it.
+"""
+
+from __future__ import annotations
+
+from .errors import PlanError, UnsafePlanError
+from .plan import AccountPlan, Action, Plan
+
+MIN_ACCOUNT_FOR_PERCENT = 10
+
+
+def check(plan: Plan, allow_destroy: bool = False) -> None:
+    over_cap = [message for account in plan.accounts if (message := _over_cap(account))]
+    if over_cap:
+        raise PlanError("; ".join(over_cap) + ". Nothing was changed.")
+    unsafe = [message for account in plan.accounts for message in _unsafe(account, allow_destroy)]
+    if unsafe:
+        raise UnsafePlanError("unsafe plan refused: " + "; ".join(unsafe) + ".")
+
+
+def _over_cap(account: AccountPlan) -> str | None:
+    usage = account.usage
+    after, limit = usage.get("templates_after"), usage.get("template_limit")
+    if after is None or limit is None or after <= limit:
+        return None
+    rule = "each name once" if usage.get("counted_by", "name") == "name" else "each language"
+    return (f"account {account.account}: {after} templates after apply, over the cap of {limit} "
+            f"(counting {rule}; {usage.get('templates_now')} now)")
+
+
+def _unsafe(account: AccountPlan, allow_destroy: bool) -> list[str]:
+    problems = []
+    deletes = sum(1 for c in account.changes if c.kind == "template" and c.action in (Action.DELETE, Action.REPLACE))
+    live = len(account.statuses)
+    most = int(account.usage.get("max_deletes", 10))
+    percent = int(account.usage.get("max_delete_percent", 20))
+    share = 100.0 * deletes / live if live else 0.0
+    too_many = deletes > most or (live >= MIN_ACCOUNT_FOR_PERCENT and share > percent)
+    if too_many and not allow_destroy:
+        problems.append(
+            f"account {account.account} would delete {deletes} of {live} templates ({share:.0f}%); "
+            f"the limit is {most} or {percent}%. Check the plan, then run again with --allow-destroy"
+        )
+    me = account.token_user
+    for change in account.changes:
+        if me is None or change.key != f"user.{me}" or not change.before:
+            continue
+        had_manage = "MANAGE" in (change.before.get("tasks") or ())
+        keeps_manage = change.after is not None and "MANAGE" in (change.after.get("tasks") or ())
+        if had_manage and not keeps_manage:
+            what = "remove" if change.action is Action.DELETE else "take MANAGE from"
+            problems.append(
+                f"account {account.account} would {what} user {me}, the user behind the access token "
+                "(no self-lockout); keep MANAGE in its tasks"
+            )
+    return problems
