@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from reconciler.ledger import AccountLedger
 from reconciler.model import AccountSettings, DesiredAccount, LiveAccount, LiveTemplate, Template, User
 from reconciler.plan import Action
 from reconciler.planner import plan_account
@@ -124,3 +127,25 @@ def test_usage_follows_the_rule_the_summary_shows():
     assert by_name.usage["counted_by"] == "name" and by_name.usage["templates_after"] == 1
     configured = plan_account(desired(wanted, count_by="translation"), live(current))
     assert configured.usage["templates_after"] == 3
+
+
+def test_creates_fall_into_waves_by_the_rolling_hour():
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+    book = AccountLedger(creations=[now - dt.timedelta(minutes=30)] * 2)
+    current = LiveAccount("1", (), None, observed_at=now)
+    plan = plan_account(desired([template(f"t{i}") for i in range(5)], creates_per_hour=3), current, book)
+    waves = [(c.wave, c.not_before) for c in plan.changes]
+    later = (now + dt.timedelta(minutes=30)).isoformat()
+    latest = (now + dt.timedelta(minutes=60)).isoformat()
+    assert waves == [(1, None), (2, later), (2, later), (3, latest), (4, (now + dt.timedelta(minutes=90)).isoformat())]
+
+
+def test_ledger_lock_blocks_create_and_edit_quota_defers():
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+    book = AccountLedger(locks={"order[en_US]": now + dt.timedelta(days=3)}, edits={"id-other": [now - dt.timedelta(hours=2)]})
+    plan = plan_account(desired([template(), template("other", body=CHANGED)], on_change="edit"),
+                        LiveAccount("1", (live_template(name="other"),), None, observed_at=now), book)
+    by_key = {c.key: c for c in plan.changes}
+    assert by_key[KEY].action is Action.BLOCKED and "name locked until 2026-11-25" in by_key[KEY].reason
+    deferred = by_key["template.other[en_US]"]
+    assert deferred.action is Action.DEFERRED and deferred.not_before == (now + dt.timedelta(hours=22)).isoformat()

@@ -1,0 +1,49 @@
+"""Safety valves: the template cap, mass deletion, self-lockout; each refusal gives its numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler import safety
+from reconciler.errors import PlanError, UnsafePlanError
+from reconciler.plan import AccountPlan, Action, Change, Plan
+
+
+def account(changes=(), live=0, after=1, limit=250, token_user=None):
+    usage = {"templates_now": live, "templates_after": after, "template_limit": limit, "counted_by": "name",
+             "max_deletes": 10, "max_delete_percent": 20}
+    statuses = {f"template.t{i}[en]": "APPROVED" for i in range(live)}
+    return Plan((AccountPlan("acme", "1", "2", "T", "sha256:" + "0" * 64, tuple(changes), usage=usage,
+                             statuses=statuses, token_user=token_user),), "now")
+
+
+def deletes(n):
+    return [Change("acme", f"template.t{i}[en]", Action.DELETE, {"name": f"t{i}"}, None) for i in range(n)]
+
+
+def test_cap():
+    with pytest.raises(PlanError, match="251 templates after apply, over the cap of 250"):
+        safety.check(account(after=251), allow_destroy=True)
+    safety.check(account(after=250))
+
+
+@pytest.mark.parametrize("count,live,refused", [(10, 100, False), (11, 100, True), (2, 9, False), (3, 10, True), (2, 10, False)])
+def test_delete_threshold(count, live, refused):
+    plan = account(deletes(count), live=live)
+    if refused:
+        with pytest.raises(UnsafePlanError, match=f"would delete {count} of {live} templates"):
+            safety.check(plan)
+        safety.check(plan, allow_destroy=True)
+    else:
+        safety.check(plan)
+
+
+def test_self_lockout_cannot_be_overridden():
+    remove = Change("acme", "user.9", Action.DELETE, {"user_id": "9", "tasks": ["MANAGE"]}, None)
+    with pytest.raises(UnsafePlanError, match="would remove user 9"):
+        safety.check(account([remove], token_user="9"), allow_destroy=True)
+    reduce = Change("acme", "user.9", Action.UPDATE, {"user_id": "9", "tasks": ["MANAGE"]}, {"user_id": "9", "tasks": ["VIEW_COST"]})
+    with pytest.raises(UnsafePlanError, match="would take MANAGE from user 9"):
+        safety.check(account([reduce], token_user="9"))
+    other = Change("acme", "user.8", Action.DELETE, {"user_id": "8", "tasks": ["MANAGE"]}, None)
+    safety.check(account([other], token_user="9"))
