@@ -19,7 +19,7 @@ WABA_FIELDS = {
     "is_shared_with_partners", "disable_marketing_messages_on_cloud_api",
     "marketing_messages_lite_api_status", "marketing_messages_onboarding_status",
     "auth_international_rate_eligibility", "purchase_order_number", "primary_funding_id",
-    "linked_commerce_account", "marketing_messages_ad_account", "analytics",
+    "linked_commerce_account", "marketing_messages_ad_account", "analytics", "subscribed_apps",
 }
 WABA_DEFAULT = ["id", "name", "currency", "timezone_id", "message_template_namespace"]
 WABA_SETTABLE = ("is_enabled_for_insights", "disable_marketing_messages_on_cloud_api", "template_auto_archival_enabled")
@@ -34,7 +34,12 @@ TASKS = frozenset({
 
 
 def read_waba(world: World, request: Request, waba_id: str) -> Reply:
-    node = world.wabas[waba_id]
+    node = dict(world.wabas[waba_id])
+    owner = world.businesses.get(node.get("owner_business") or "")
+    if owner is not None:
+        node.setdefault("owner_business_info", {"id": owner["id"], "name": owner["name"]})
+    node.setdefault("subscribed_apps", {"data": []})
+    node.setdefault("health_status", {"can_send_message": "AVAILABLE", "entities": []})
     return Reply(p.project(node, p.requested_fields(request.params), WABA_DEFAULT, WABA_FIELDS, "WhatsAppBusinessAccount"))
 
 
