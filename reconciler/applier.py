@@ -2,9 +2,10 @@
 
 It stops at the first failure and says what was applied, what failed (or is uncertain: a write
 whose answer never came) and what was not attempted. Meta's limits are not failures:
-- a create is made only when the rolling hourly creation budget (from the ledger, and from
-  rate-limit answers) has room; otherwise it and the creates after it are deferred, or, with
-  ``wait``, apply waits for the window to reopen and goes on;
+- a create refused because the hourly creation budget is spent (a rate-limit code) defers it and
+  every create after it, without another call; with ``wait``, apply waits until the window
+  reopens (Meta's estimate, else the ledger's) and goes on. The ledger's prediction alone never
+  skips a create: the Graph API is the source of truth, and one refused call is cheap;
 - a create refused because the name is locked after a deletion (100/2388023) is blocked, with
   the date the lock ends;
 - an edit refused by the edit quota or the template's status (100/2388039) is deferred.
@@ -122,8 +123,7 @@ class _Run:
                 continue
             if self.stop:
                 outcome = ChangeResult(account.account, change.key, change.action, NOT_ATTEMPTED)
-            elif _creates(change) and (creates_deferred or not self._create_slot(client, book, per_hour)):
-                creates_deferred = True
+            elif _creates(change) and creates_deferred:
                 outcome = ChangeResult(account.account, change.key, change.action, DEFERRED, "creation budget spent")
             else:
                 outcome = self._attempt(client, account, book, change, per_hour)
@@ -137,17 +137,6 @@ class _Run:
             _verify_users(client, account, self.result)
             self.stop = self.result.stopped
 
-    def _create_slot(self, client: GraphClient, book: AccountLedger, per_hour: int) -> bool:
-        """Whether a create may go now; with ``wait``, waits until it may."""
-        slot = book.next_create_slot(client.server_now(), per_hour)
-        if slot <= client.server_now():
-            return True
-        if not self.options.wait:
-            self.result.later(slot)
-            return False
-        self._wait_until(client, slot)
-        return True
-
     def _attempt(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change,
                  per_hour: int) -> ChangeResult:
         while True:
@@ -158,7 +147,10 @@ class _Run:
             except GraphError as error:
                 now = client.server_now()
                 if error.rate_limited and _creates(change):
-                    until = now + dt.timedelta(minutes=error.regain_minutes() or 60)
+                    minutes = error.regain_minutes()
+                    until = now + dt.timedelta(minutes=minutes) if minutes else book.next_create_slot(now, per_hour)
+                    if until <= now:
+                        until = now + dt.timedelta(hours=1)  # Meta gave no estimate and the ledger knows none
                     book.throttled(until)
                     if self.options.wait:
                         self._wait_until(client, until)

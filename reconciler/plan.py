@@ -73,7 +73,10 @@ class Change:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     reason: str | None = None  # display only
-    not_before: str | None = None  # ISO time before which Meta's limits forbid this change
+    # ISO time before which Meta's limits forbid this change: for a deferred edit, from the
+    # ledger's quota; for a create, the creation budget's prediction (display only: apply
+    # lets Meta's answer decide).
+    not_before: str | None = None
     wave: int | None = None  # display only: which creation wave a create falls in
 
     @property
