@@ -215,7 +215,9 @@ def _execute(client: GraphClient, account: AccountPlan, change: Change) -> str |
     if change.action in (Action.CREATE, Action.REPLACE):
         return str(waba.create_template(client, account.waba_id, _template(after)).get("id") or "") or None
     if change.action is Action.EDIT:
-        waba.edit_template(client, before["id"], _template(after), with_category=after["category"] != before["category"])
+        waba.edit_template(client, before["id"], _template(after),
+                           with_category=after["category"] != before["category"],
+                           with_parameter_format=after["parameter_format"] != before["parameter_format"])
         return before["id"]
     return None
 

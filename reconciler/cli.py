@@ -244,7 +244,7 @@ def _refuse_if_stale(saved: Plan, clients: dict[str, GraphClient]) -> None:
     for account in saved.accounts:
         live = graph_waba.fetch_account(clients[account.account], account.waba_id, account.business_id,
                                         with_users=account.manages_users)
-        fingerprints[account.account] = live.fingerprint()
+        fingerprints[account.account] = live.fingerprint(frozenset(c.key for c in account.changes))
     applier.refuse_if_stale(saved, fingerprints)
 
 

@@ -66,6 +66,13 @@ class Template:
             "components": [dict(c) for c in self.components],
         }
 
+    def create_request(self) -> dict[str, Any]:
+        """The create call's body: positional, Meta's default, is left unsaid."""
+        body = self.payload()
+        if self.parameter_format == "POSITIONAL":
+            del body["parameter_format"]
+        return body
+
 
 @dataclass(frozen=True)
 class LiveTemplate:
@@ -139,12 +146,23 @@ class LiveAccount:
     def now(self) -> dt.datetime:
         return self.observed_at or dt.datetime.now(dt.timezone.utc)
 
-    def fingerprint(self) -> str:
-        """A digest of the live state a plan is made from; apply refuses when it moved."""
+    def fingerprint(self, touched: frozenset[str] | None = None) -> str:
+        """A digest of the live state a plan depends on; apply refuses when it moved.
+
+        It covers which templates and users exist (with their ids), and the content and status of
+        those the plan changes (``touched``; all when None). A review that ends elsewhere in the
+        account between plan and apply does not make the plan stale; one that ends on a template
+        the plan changes does, since the status decides what Meta allows.
+        """
+        def counts(key: str) -> bool:
+            return touched is None or key in touched
+
         templates = sorted(
-            [t.key, t.id, t.status, t.template.content()] for t in self.templates
+            [t.key, t.id] + ([t.status, t.template.content()] if counts(t.key) else []) for t in self.templates
         )
-        users = None if self.users is None else sorted([u.user_id, sorted(u.tasks)] for u in self.users)
+        users = None if self.users is None else sorted(
+            [u.user_id] + (sorted(u.tasks) if counts(u.key) else []) for u in self.users
+        )
         text = json.dumps({"templates": templates, "users": users}, sort_keys=True, separators=(",", ":"))
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

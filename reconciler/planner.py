@@ -46,7 +46,7 @@ def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedg
         waba_id=desired.waba_id,
         business_id=desired.business_id,
         token_env=desired.token_env,
-        fingerprint=live.fingerprint(),
+        fingerprint=live.fingerprint(frozenset(c.key for c in changes)),
         changes=tuple(changes),
         manages_users=live.users is not None,
         token_user=live.token_user,

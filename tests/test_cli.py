@@ -226,3 +226,29 @@ def test_quickstart_command_works_with_the_in_process_emulator(wabactl):
                      env={"WABACTL_GRAPH_URL": "", "WABACTL_TOKEN": ""})
     assert result.exit_code == 0, result.output
     assert "Plan: 3 to create, 1 to edit, 0 to replace, 1 to update, 1 to delete." in result.stdout
+
+
+def _plan_to_replace_mine(load, wabactl, tmp_path):
+    graph = load(seed_with([template("elsewhere", status="PENDING"), template("mine", status="REJECTED")]))
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"mine": {
+        "category": "UTILITY", "languages": {"en_US": {"components": [body("Your parcel {{1}} ships today.", "#1")]}}}}}},
+        {"on_change": "replace"})
+    planfile = tmp_path / "plan.json"
+    assert wabactl("plan", path, "--out", str(planfile)).exit_code == 0
+    ids = {r["name"]: r["id"] for r in graph.get(f"{WABA}/message_templates").json()["data"]}
+    return graph, planfile, ids
+
+
+def test_saved_plan_survives_a_review_ending_elsewhere(load, wabactl, tmp_path):
+    graph, planfile, ids = _plan_to_replace_mine(load, wabactl, tmp_path)
+    graph.control("POST", f"templates/{ids['elsewhere']}", {"status": "APPROVED"})
+    applied = wabactl("apply", str(planfile))
+    assert applied.exit_code == 0, applied.output
+
+
+def test_saved_plan_is_stale_when_its_own_template_changed_status(load, wabactl, tmp_path):
+    graph, planfile, ids = _plan_to_replace_mine(load, wabactl, tmp_path)
+    graph.control("POST", f"templates/{ids['mine']}", {"status": "APPROVED"})  # replacing it now would lock the name
+    stale = wabactl("apply", str(planfile))
+    assert stale.exit_code == 1 and "live state changed since the plan was made" in stale.stderr
+    assert [e for e in graph.log() if e["method"] in ("POST", "DELETE")] == []

@@ -80,3 +80,14 @@ def test_fingerprint_follows_content_status_and_users_but_not_order():
     assert base.fingerprint() != LiveAccount("w", (first, LiveTemplate(second.template, "2", "PAUSED")), base.users).fingerprint()
     assert base.fingerprint() != LiveAccount("w", (first, second), (User("9", frozenset({"VIEW_COST"})),)).fingerprint()
     assert base.fingerprint() != LiveAccount("w", (first, second), None).fingerprint()
+
+
+def test_fingerprint_ignores_status_and_content_of_untouched_templates():
+    first = LiveTemplate(make([BODY]), "1", "APPROVED")
+    second = LiveTemplate(Template("u", "es", "UTILITY", (BODY,)), "2", "PENDING")
+    reviewed = LiveTemplate(second.template, "2", "APPROVED")
+    touched = frozenset({first.key})
+    before = LiveAccount("w", (first, second), None).fingerprint(touched)
+    assert LiveAccount("w", (first, reviewed), None).fingerprint(touched) == before
+    assert LiveAccount("w", (LiveTemplate(first.template, "1", "PAUSED"), second), None).fingerprint(touched) != before
+    assert LiveAccount("w", (first,), None).fingerprint(touched) != before  # a template vanished

@@ -84,14 +84,15 @@ def live_template(row: dict[str, Any]) -> LiveTemplate:
 
 
 def create_template(client: GraphClient, waba_id: str, template: Template) -> dict[str, Any]:
-    return client.post(f"{waba_id}/message_templates", template.payload())
+    return client.post(f"{waba_id}/message_templates", template.create_request())
 
 
-def edit_template(client: GraphClient, template_id: str, template: Template, with_category: bool) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "components": [dict(c) for c in template.components],
-        "parameter_format": template.parameter_format,
-    }
+def edit_template(client: GraphClient, template_id: str, template: Template, with_category: bool,
+                  with_parameter_format: bool) -> dict[str, Any]:
+    """Components are replaced wholesale; category and format are sent only when they change."""
+    payload: dict[str, Any] = {"components": [dict(c) for c in template.components]}
+    if with_parameter_format:
+        payload["parameter_format"] = template.parameter_format
     if with_category:
         payload["category"] = template.category
     return client.post(template_id, payload)
