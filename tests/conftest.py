@@ -4,12 +4,32 @@ emulator's reset control, so tests never share state."""
 from __future__ import annotations
 
 import copy
+import ipaddress
+import socket
 from typing import Any, Iterator
 
 import pytest
 import requests
 
 from reconciler.emulator import Emulator
+
+_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    """No test reaches beyond loopback: any other connection fails loudly."""
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise AssertionError(f"a test tried to connect to {host}, beyond loopback")
+    return _connect(self, address)
+
+
+socket.socket.connect = _loopback_only  # type: ignore[method-assign]
 
 WABA = "111000000000001"
 OTHER_WABA = "111000000000002"
