@@ -58,7 +58,7 @@ def timed_plan(path: str, url: str, workers: int) -> float:
     cli.FETCH_WORKERS = workers
     desired = config.load([path])
     started = time.perf_counter()
-    plan, _ = cli._make_plan(desired, url, "bench-token", cli.ledger.Ledger(None))
+    plan, _ = cli._make_plan(desired, cli.Target(url, ("bench-token",)), cli.ledger.Ledger(None))
     elapsed = time.perf_counter() - started
     assert not plan.has_changes(), "the benchmark config should match the seed"
     return elapsed

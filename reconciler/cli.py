@@ -7,6 +7,7 @@ changes; 3 ``apply`` partly done, some changes deferred (run again later).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -51,6 +52,11 @@ def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
                 traceback.print_exc()
             click.echo(f"Error: {error}", err=True)
             sys.exit(EXIT_ERROR)
+        except OSError as error:  # a file we were asked to write or read: not a bug, no traceback
+            if debug:
+                traceback.print_exc()
+            click.echo(f"Error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), err=True)
+            sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -66,29 +72,40 @@ def emulator_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where Graph calls go; for an in-process emulator, the tokens its seed knows."""
+
+    base_url: str
+    seed_tokens: tuple[str, ...] = ()
+
+
 @contextlib.contextmanager
-def graph_target(emulator_seed: str | None) -> Iterator[tuple[str, str | None]]:
-    """(base URL, fallback token): an in-process emulator, or WABACTL_GRAPH_URL."""
+def graph_target(emulator_seed: str | None) -> Iterator[Target]:
+    """An in-process emulator, or WABACTL_GRAPH_URL (default: Meta's Graph API)."""
     if emulator_seed is None:
-        yield os.environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL, None
+        yield Target(os.environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL)
         return
     try:
         running = Emulator(emulator_seed).start()
     except (SeedError, OSError, ValueError) as error:
         raise EmulatorError(f"cannot start the emulator: {error}") from error
     try:
-        # An emulator run needs no real token: the seed's first token stands in when none is set.
-        yield running.url, next(iter(running.world.tokens), None)
+        yield Target(running.url, tuple(running.world.tokens))
     finally:
         running.stop()
 
 
-def client_for(token_env: str, base_url: str, fallback_token: str | None) -> GraphClient:
-    token = os.environ.get(token_env) or fallback_token
+def client_for(token_env: str, target: Target) -> GraphClient:
+    token = os.environ.get(token_env)
+    if target.seed_tokens and token not in target.seed_tokens:
+        # An emulator run needs no real token, and a real one must not be sent to it:
+        # the seed's first token stands in.
+        token = target.seed_tokens[0]
     if not token:
         raise CredentialsError(f"no access token: set the environment variable {token_env}")
     version = os.environ.get("WABACTL_API_VERSION") or DEFAULT_API_VERSION
-    return GraphClient(token, base_url=base_url, api_version=version)
+    return GraphClient(token, base_url=target.base_url, api_version=version)
 
 
 def fetch_all(desired: DesiredState, clients: dict[str, GraphClient]) -> list[tuple[DesiredAccount, LiveAccount]]:
@@ -173,8 +190,8 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
     """Show how live state differs from the config."""
     desired = select(config.load(paths), accounts)
     book = open_ledger(state_dir, paths[0])
-    with graph_target(emulator_seed) as (base_url, fallback):
-        made = _make_plan(desired, base_url, fallback, book)[0]
+    with graph_target(emulator_seed) as target:
+        made = _make_plan(desired, target, book)[0]
     safety.check(made, allow_destroy)
     click.echo(render.render(made, fmt, use_color(no_color)), nl=False)
     if out:
@@ -183,9 +200,8 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
     return EXIT_CHANGES if detailed_exitcode and made.has_changes() else EXIT_OK
 
 
-def _make_plan(desired: DesiredState, base_url: str, fallback: str | None,
-               book: Ledger) -> tuple[Plan, dict[str, GraphClient]]:
-    clients = {a.name: client_for(a.token_env, base_url, fallback) for a in desired.accounts}
+def _make_plan(desired: DesiredState, target: Target, book: Ledger) -> tuple[Plan, dict[str, GraphClient]]:
+    clients = {a.name: client_for(a.token_env, target) for a in desired.accounts}
     ledgers = {a.waba_id: book.account(a.waba_id) for a in desired.accounts}
     return make_plan(fetch_all(desired, clients), ledgers), clients
 
@@ -208,15 +224,15 @@ def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...],
           emulator_seed: str | None) -> int:
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
     book = open_ledger(state_dir, paths[0])
-    with graph_target(emulator_seed) as (base_url, fallback):
+    with graph_target(emulator_seed) as target:
         if len(paths) == 1 and planfile.looks_like_plan(paths[0]):
             chosen = planfile.load(paths[0])
-            clients = {a.account: client_for(a.token_env, base_url, fallback) for a in chosen.accounts}
+            clients = {a.account: client_for(a.token_env, target) for a in chosen.accounts}
             safety.check(chosen, allow_destroy)
             _refuse_if_stale(chosen, clients)
         else:
             desired = select(config.load(paths), accounts)
-            chosen, clients = _make_plan(desired, base_url, fallback, book)
+            chosen, clients = _make_plan(desired, target, book)
             safety.check(chosen, allow_destroy)
             click.echo(render.render(chosen, "text", use_color(no_color)), nl=False)
             if not chosen.has_changes():
@@ -325,8 +341,8 @@ def _report(result: ApplyResult) -> int:
 def import_(waba_id: str, business_id: str | None, account: str | None, token_env: str, out: str | None,
             emulator_seed: str | None) -> int:
     """Write config YAML for a live WABA; planning it again shows no changes."""
-    with graph_target(emulator_seed) as (base_url, fallback):
-        client = client_for(token_env, base_url, fallback)
+    with graph_target(emulator_seed) as target:
+        client = client_for(token_env, target)
         live = graph_waba.fetch_account(client, waba_id, business_id, with_users=business_id is not None)
         name = account or importer.account_name(graph_waba.fetch_waba_name(client, waba_id), waba_id)
     text = importer.to_yaml(importer.config_for(live, name, business_id,

@@ -252,3 +252,18 @@ def test_saved_plan_is_stale_when_its_own_template_changed_status(load, wabactl,
     stale = wabactl("apply", str(planfile))
     assert stale.exit_code == 1 and "live state changed since the plan was made" in stale.stderr
     assert [e for e in graph.log() if e["method"] in ("POST", "DELETE")] == []
+
+
+def test_emulator_run_never_sends_a_real_token(wabactl):
+    result = wabactl("plan", "examples/wabactl.yaml", "--emulator", "examples/seed.yaml",
+                     env={"WABACTL_GRAPH_URL": "", "WABACTL_TOKEN": "EAAG-a-real-looking-token"})
+    assert result.exit_code == 0, result.output
+    assert "EAAG-a-real-looking-token" not in result.output
+
+
+def test_unwritable_plan_file_is_one_message(load, wabactl, tmp_path):
+    load()
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA}})
+    result = wabactl("plan", path, "--out", str(tmp_path / "missing" / "plan.json"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: No such file or directory") and "Traceback" not in result.stderr
