@@ -116,8 +116,8 @@ class _Run:
         creates_deferred = False
         for change in account.changes:
             if not change.action.executes:
-                outcome = DEFERRED if change.action is Action.DEFERRED else SKIPPED
-                self.result.results.append(ChangeResult(account.account, change.key, change.action, outcome, change.reason))
+                kept = DEFERRED if change.action is Action.DEFERRED else SKIPPED
+                self.result.results.append(ChangeResult(account.account, change.key, change.action, kept, change.reason))
                 if change.action is Action.DEFERRED and change.not_before:
                     self.result.later(dt.datetime.fromisoformat(change.not_before))
                 continue

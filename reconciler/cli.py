@@ -116,7 +116,7 @@ def fetch_all(desired: DesiredState, clients: dict[str, GraphClient]) -> list[tu
 
     with ThreadPoolExecutor(max_workers=min(FETCH_WORKERS, max(1, len(desired.accounts)))) as pool:
         lives = list(pool.map(fetch, desired.accounts))
-    return list(zip(desired.accounts, lives))
+    return list(zip(desired.accounts, lives, strict=True))
 
 
 def select(desired: DesiredState, names: tuple[str, ...]) -> DesiredState:

@@ -46,7 +46,7 @@ def task_details(before: dict[str, Any] | None, after: dict[str, Any] | None) ->
 
 
 def _path(deepdiff_path: str) -> str:
-    parts = []
+    parts: list[str] = []
     for token in PATH_PART.findall(deepdiff_path):
         if token.startswith("'"):
             parts.append(("." if parts else "") + token[1:-1])

@@ -39,17 +39,18 @@ def wait_for_review(plan: Plan, result: ApplyResult, clients: Mapping[str, Graph
                     poll_seconds: float, waiting: Callable[[int, float], None] | None = None) -> list[Verdict]:
     """Poll until no template of this apply is in review, or ``timeout`` seconds have passed."""
     declared = {(c.account, c.key): (c.after or {}).get("category") for c in plan.changes}
-    watched = [r for r in result.results
+    watched = [(r, r.template_id) for r in result.results
                if r.outcome == APPLIED and r.template_id and r.action in (Action.CREATE, Action.REPLACE, Action.EDIT)]
     deadline = time.monotonic() + timeout
     verdicts: dict[str, Verdict] = {}
     while True:
-        for outcome in watched:
-            if outcome.template_id in verdicts and not verdicts[outcome.template_id].in_review:
+        for outcome, template_id in watched:
+            assert template_id is not None
+            if template_id in verdicts and not verdicts[template_id].in_review:
                 continue
-            row = clients[outcome.account].get(outcome.template_id, {"fields": "status,category,rejected_reason"})
-            verdicts[outcome.template_id] = Verdict(
-                account=outcome.account, key=outcome.key, template_id=outcome.template_id,
+            row = clients[outcome.account].get(template_id, {"fields": "status,category,rejected_reason"})
+            verdicts[template_id] = Verdict(
+                account=outcome.account, key=outcome.key, template_id=template_id,
                 status=str(row.get("status", "")).upper(), category=row.get("category"),
                 declared_category=declared.get((outcome.account, outcome.key)),
                 rejected_reason=None if row.get("rejected_reason") in (None, "NONE") else row.get("rejected_reason"),

@@ -35,7 +35,7 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
 
 def config_problems(document: Document) -> list[tuple[tuple[Any, ...], Problem]]:
     """Each schema problem with the path of the value it concerns."""
-    problems = []
+    problems: list[tuple[tuple[Any, ...], Problem]] = []
     for error in validator("config.schema.json").iter_errors(document.data):
         path = tuple(error.absolute_path)
         problems.extend((path, problem) for problem in _located(document, error))

@@ -95,7 +95,7 @@ def _filtering(params: dict[str, Any]) -> list[dict[str, Any]]:
         ):
             raise invalid_parameter("filtering supports field creation_time with GREATER_THAN or LESS_THAN.")
         try:
-            float(rule.get("value"))
+            float(rule.get("value", ""))
         except (TypeError, ValueError):
             raise invalid_parameter("filtering value must be a unix timestamp.") from None
     return rules

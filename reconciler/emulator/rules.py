@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from . import errors
-from .errors import GraphError, invalid_parameter
+from .errors import invalid_parameter
 
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 NAME_MAX = 512

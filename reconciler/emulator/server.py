@@ -46,7 +46,7 @@ class EmulatorServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def reset(self, seed: dict[str, Any] | None = None) -> None:
         """Back to the seed, or to a new one (a test loading its own fixture)."""
@@ -314,8 +314,8 @@ def _graph(world: World, request: Request) -> Reply:
     except GraphError as error:
         reply = Reply(error.envelope(), error.http_status, dict(error.headers))
     except Exception:  # noqa: BLE001 - the server must answer, whatever a handler did
-        error = internal_error()
-        reply = Reply(error.envelope(), error.http_status)
+        unknown = internal_error()
+        reply = Reply(unknown.envelope(), unknown.http_status)
     for name, value in routes.usage_headers(world, request).items():
         reply.headers.setdefault(name, value)
     return reply

@@ -85,20 +85,21 @@ class GraphClient:
         goes to another host.
         """
         url, query = self._url(path), dict(params)
+        sent: dict[str, Any] | None = query
         while True:
-            page = self._call("GET", url, params=query, retry=True)
+            page = self._call("GET", url, params=sent, retry=True)
             yield page
             paging = page.get("paging") or {}
             following = paging.get("next")
             if not following:
                 return
             if self._same_origin(following):
-                url, query = following, None
+                url, sent = following, None  # the next URL carries the whole query
             else:
                 after = (paging.get("cursors") or {}).get("after")
                 if not after:
                     return
-                url, query = self._url(path), {**params, "after": after}
+                url, sent = self._url(path), {**query, "after": after}
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -134,19 +135,19 @@ class GraphClient:
             body = response.json()
         except ValueError:
             body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        if response.status_code >= 400 or isinstance(error, dict):
-            error = error if isinstance(error, dict) else {}
+        envelope = body.get("error") if isinstance(body, dict) else None
+        if response.status_code >= 400 or isinstance(envelope, dict):
+            fields = envelope if isinstance(envelope, dict) else {}
             raise GraphError(
                 method,
                 path,
                 response.status_code,
-                code=_int(error.get("code")),
-                subcode=_int(error.get("error_subcode")),
-                message=str(error.get("message") or response.reason or ""),
-                user_message=error.get("error_user_msg"),
-                fbtrace_id=error.get("fbtrace_id"),
-                transient=bool(error.get("is_transient")) or response.status_code >= 500,
+                code=_int(fields.get("code")),
+                subcode=_int(fields.get("error_subcode")),
+                message=str(fields.get("message") or response.reason or ""),
+                user_message=fields.get("error_user_msg"),
+                fbtrace_id=fields.get("fbtrace_id"),
+                transient=bool(fields.get("is_transient")) or response.status_code >= 500,
                 headers=dict(response.headers),
             )
         if body is None:
