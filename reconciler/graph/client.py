@@ -45,7 +45,6 @@ class GraphClient:
             "Authorization": f"Bearer {token}",
             "User-Agent": f"wabactl/{__version__}",
         })
-        self.calls = 0
         self._server_clock: tuple[float, float] | None = None  # (server time, local monotonic)
 
     def close(self) -> None:
@@ -123,7 +122,6 @@ class GraphClient:
 
     def _once(self, method: str, url: str, **kwargs: Any) -> Any:
         path = urllib.parse.urlsplit(url).path  # never the query: it can carry cursors, not tokens
-        self.calls += 1
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
