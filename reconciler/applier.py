@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from .errors import GraphError, GraphTransportError, StalePlanError
 from .graph import waba

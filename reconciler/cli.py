@@ -15,8 +15,9 @@ import pathlib
 import sys
 import threading
 import traceback
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
 
@@ -274,7 +275,7 @@ def _confirmed() -> bool:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _countdown(left: float, until: dt.datetime) -> None:

@@ -7,7 +7,8 @@ nothing reaches the network before the whole config is valid.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from . import meta
 from .errors import ConfigError, Problem

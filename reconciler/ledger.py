@@ -97,7 +97,7 @@ class AccountLedger:
     def throttled(self, until: dt.datetime) -> None:
         self.throttled_until = until
 
-    def pruned(self, now: dt.datetime) -> "AccountLedger":
+    def pruned(self, now: dt.datetime) -> AccountLedger:
         """Only what still matters at ``now``."""
         return AccountLedger(
             creations=self.recent_creations(now),
@@ -216,4 +216,4 @@ def _time(value: Any) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -8,7 +8,8 @@ own: the emulator has its own copy of Meta's rules on purpose, so the two cannot
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 Path = tuple[Any, ...]
 

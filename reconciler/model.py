@@ -144,7 +144,7 @@ class LiveAccount:
     observed_at: dt.datetime | None = None  # the API's time when this was read
 
     def now(self) -> dt.datetime:
-        return self.observed_at or dt.datetime.now(dt.timezone.utc)
+        return self.observed_at or dt.datetime.now(dt.UTC)
 
     def fingerprint(self, touched: frozenset[str] | None = None) -> str:
         """A digest of the live state a plan depends on; apply refuses when it moved.

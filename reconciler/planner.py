@@ -26,7 +26,7 @@ def make_plan(
 ) -> Plan:
     ledgers = ledgers or {}
     accounts = tuple(plan_account(desired, live, ledgers.get(desired.waba_id)) for desired, live in pairs)
-    moment = max((live.now() for _, live in pairs), default=dt.datetime.now(dt.timezone.utc))
+    moment = max((live.now() for _, live in pairs), default=dt.datetime.now(dt.UTC))
     return Plan(accounts=accounts, created_at=moment.isoformat(timespec="seconds"))
 
 

@@ -136,7 +136,7 @@ def _waves_line(account: AccountPlan) -> str:
 
 def _clock(iso: str) -> str:
     moment = dt.datetime.fromisoformat(iso)
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _short(value: str, most: int = 70) -> str:

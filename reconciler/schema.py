@@ -53,7 +53,8 @@ def plan_errors(data: Any) -> list[str]:
 def _located(document: Document, error: jsonschema.ValidationError) -> list[Problem]:
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set(schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
         hint = f" (expected one of: {', '.join(sorted(allowed))})" if allowed else ""
         return [document.problem(path + (k,), f"unknown key '{k}'{hint}", at_key=True) for k in extra]
@@ -70,12 +71,13 @@ def _reason(error: jsonschema.ValidationError) -> str:
     """The schema's complaint in a user's words, naming the field."""
     field = next((str(p) for p in reversed(error.absolute_path) if isinstance(p, str)), None)
     label = f"{field}: " if field else ""
+    value: Any = error.validator_value
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " or ".join(error.validator_value)
+        expected = value if isinstance(value, str) else " or ".join(value)
         quoted = " (quote it)" if expected == "string" and isinstance(error.instance, (int, float)) else ""
         return f"{label}expected {expected}, got {type(error.instance).__name__} {error.instance!r}{quoted}"
     if error.validator == "enum":
-        choices = sorted({str(v).upper() if isinstance(v, str) else str(v) for v in error.validator_value})
+        choices = sorted({str(v).upper() if isinstance(v, str) else str(v) for v in value})
         if len(choices) > 14:
             return f"{label}{error.instance!r} is not a supported value"
         return f"{label}{error.instance!r} is not one of {', '.join(choices)}"

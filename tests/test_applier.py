@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import WABA, seed_with, template
 from reconciler.applier import APPLIED, DEFERRED, NOT_ATTEMPTED, SKIPPED, apply_plan, refuse_if_stale
 from reconciler.errors import StalePlanError
 from reconciler.graph import GraphClient
 from reconciler.plan import AccountPlan, Action, Change, Plan
+
+from conftest import WABA, seed_with, template
 
 BODY = [{"type": "BODY", "text": "Your order {{1}} ships today.", "example": {"body_text": [["#1"]]}}]
 

@@ -81,7 +81,7 @@ def test_directory_is_read_in_name_order(tmp_path):
 
 
 def test_empty_directory_and_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="holds no .yaml"):
+    with pytest.raises(ConfigError, match=r"holds no \.yaml"):
         config.load([str(tmp_path)])
     with pytest.raises(ConfigError, match="cannot read"):
         config.load([str(tmp_path / "absent.yaml")])

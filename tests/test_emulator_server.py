@@ -13,8 +13,9 @@ import time
 import pytest
 import requests
 
-from conftest import BASE_SEED, WABA, body, error_of, seed_with, template
 from reconciler.emulator import Emulator
+
+from conftest import BASE_SEED, WABA, body, error_of, seed_with, template
 
 EMULATOR_DIR = pathlib.Path(__file__).parent.parent / "reconciler" / "emulator"
 

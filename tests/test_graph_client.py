@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from conftest import BUSINESS, WABA, body, seed_with, template
 from reconciler.errors import GraphError, GraphTransportError
 from reconciler.graph import GraphClient
 from reconciler.graph import waba as graph_waba
+
+from conftest import BUSINESS, WABA, body, seed_with, template
 
 
 @pytest.fixture

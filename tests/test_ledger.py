@@ -8,7 +8,7 @@ import json
 from reconciler import ledger
 from reconciler.ledger import AccountLedger, Ledger
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from reconciler import planfile
 from reconciler.errors import PlanFileError
+
 from test_render import sample_plan
 
 

@@ -130,7 +130,7 @@ def test_usage_follows_the_rule_the_summary_shows():
 
 
 def test_creates_fall_into_waves_by_the_rolling_hour():
-    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
     book = AccountLedger(creations=[now - dt.timedelta(minutes=30)] * 2)
     current = LiveAccount("1", (), None, observed_at=now)
     plan = plan_account(desired([template(f"t{i}") for i in range(5)], creates_per_hour=3), current, book)
@@ -141,7 +141,7 @@ def test_creates_fall_into_waves_by_the_rolling_hour():
 
 
 def test_ledger_lock_blocks_create_and_edit_quota_defers():
-    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
     book = AccountLedger(locks={"order[en_US]": now + dt.timedelta(days=3)}, edits={"id-other": [now - dt.timedelta(hours=2)]})
     plan = plan_account(desired([template(), template("other", body=CHANGED)], on_change="edit"),
                         LiveAccount("1", (live_template(name="other"),), None, observed_at=now), book)

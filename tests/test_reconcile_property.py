@@ -6,13 +6,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import BUSINESS, ME, PEOPLE, WABA, Graph, seed_with
 from reconciler.applier import APPLIED, apply_plan
 from reconciler.graph import GraphClient
 from reconciler.graph import waba as graph_waba
 from reconciler.model import AccountSettings, DesiredAccount, Template, User
 from reconciler.plan import Action, Plan
 from reconciler.planner import plan_account
+
+from conftest import BUSINESS, ME, PEOPLE, WABA, Graph, seed_with
 
 NAMES = [f"notice_{i}" for i in range(6)]
 LANGUAGES = ["en_US", "es", "pt_BR"]

@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .params import Reply
 from .settings import Settings
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 META_FIELDS = ("status", "category", "previous_category", "correct_category", "rejected_reason", "quality_score")
 
 
-def handle(server: "EmulatorServer", method: str, path: str, query: dict[str, Any], body: dict[str, Any]) -> Reply:
+def handle(server: EmulatorServer, method: str, path: str, query: dict[str, Any], body: dict[str, Any]) -> Reply:
     parts = [part for part in path.split("/") if part][1:]
     what = parts[0] if parts else ""
     world = server.world
@@ -45,7 +45,7 @@ def handle(server: "EmulatorServer", method: str, path: str, query: dict[str, An
                 world.process_reviews()
                 server.persist()
             now = world.clock.now()
-        return Reply({"now": now, "iso": dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat()})
+        return Reply({"now": now, "iso": dt.datetime.fromtimestamp(now, dt.UTC).isoformat()})
     if what == "requests":
         with server.log_lock:
             if method == "DELETE":
@@ -76,7 +76,7 @@ def handle(server: "EmulatorServer", method: str, path: str, query: dict[str, An
     raise ValueError(f"unknown emulator control: {method} {path}")
 
 
-def _set_template(server: "EmulatorServer", template_id: str, body: dict[str, Any]) -> Reply:
+def _set_template(server: EmulatorServer, template_id: str, body: dict[str, Any]) -> Reply:
     world = server.world
     unknown = sorted(set(body) - set(META_FIELDS))
     if unknown:

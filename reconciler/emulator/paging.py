@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import params as p
 from .errors import invalid_parameter

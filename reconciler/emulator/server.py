@@ -80,7 +80,7 @@ class Handler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log under /_emulator/requests is the record."""
 
     def date_time_string(self, timestamp: float | None = None) -> str:
@@ -313,7 +313,7 @@ def _graph(world: World, request: Request) -> Reply:
         reply = routes.dispatch(world, request)
     except GraphError as error:
         reply = Reply(error.envelope(), error.http_status, dict(error.headers))
-    except Exception:  # noqa: BLE001 - the server must answer, whatever a handler did
+    except Exception:
         unknown = internal_error()
         reply = Reply(unknown.envelope(), unknown.http_status)
     for name, value in routes.usage_headers(world, request).items():
@@ -364,7 +364,7 @@ class Emulator:
     def world(self) -> World:
         return self.server.world
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         self._thread = threading.Thread(target=self.server.serve_forever, name="graph-emulator", daemon=True)
         self._thread.start()
         return self
@@ -375,7 +375,7 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

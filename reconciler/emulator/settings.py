@@ -62,7 +62,7 @@ class Settings:
         return data
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> "Settings":
+    def from_dict(cls, raw: dict[str, Any] | None) -> Settings:
         raw = dict(raw or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - known)

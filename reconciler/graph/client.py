@@ -12,7 +12,8 @@ import datetime as dt
 import email.utils
 import time
 import urllib.parse
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import requests
 
@@ -56,9 +57,9 @@ class GraphClient:
         Meta's limits (creations per hour, edit quotas, name locks) run on its clock, not ours.
         """
         if self._server_clock is None:
-            return dt.datetime.now(dt.timezone.utc)
+            return dt.datetime.now(dt.UTC)
         server, seen = self._server_clock
-        return dt.datetime.fromtimestamp(server + (time.monotonic() - seen), dt.timezone.utc)
+        return dt.datetime.fromtimestamp(server + (time.monotonic() - seen), dt.UTC)
 
     # --- verbs -------------------------------------------------------------------------------
 
