@@ -23,7 +23,8 @@ from pathlib import Path
 import requests
 import yaml
 
-from reconciler import cli, config
+from reconciler.ledger import Ledger
+from reconciler.session import DEFAULT_PARALLELISM, Session, Target, load_desired
 
 
 def seed(accounts: int, templates: int) -> dict:
@@ -55,11 +56,12 @@ def config_file(folder: Path, accounts: int, templates: int) -> str:
 
 
 def timed_plan(path: str, url: str, workers: int) -> float:
-    cli.FETCH_WORKERS = workers
-    desired = config.load([path])
+    desired = load_desired([path])
+    run = Session(Target(url, ("bench-token",)), Ledger(None), parallelism=workers)
     started = time.perf_counter()
-    plan, _ = cli._make_plan(desired, cli.Target(url, ("bench-token",)), cli.ledger.Ledger(None))
+    plan = run.plan(desired)
     elapsed = time.perf_counter() - started
+    run.close()
     assert not plan.has_changes(), "the benchmark config should match the seed"
     return elapsed
 
@@ -80,7 +82,7 @@ def main() -> None:
     accounts = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     templates = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     latency = int(sys.argv[3]) if len(sys.argv) > 3 else 20
-    default_workers = cli.FETCH_WORKERS
+    default_workers = DEFAULT_PARALLELISM
     with tempfile.TemporaryDirectory() as folder:
         seed_path = Path(folder) / "seed.yaml"
         seed_path.write_text(yaml.safe_dump(seed(accounts, templates)))

@@ -3,21 +3,31 @@
     ReconcilerError                 root; its message is what the user reads
     ├── ConfigError                 invalid config; carries every Problem (file, line, column)
     ├── CredentialsError            no token in the environment variable the account names
-    ├── GraphError                  the Graph API refused or failed (method, path, status, code, …)
+    ├── GraphError                  the Graph API refused or failed (method, path, status, code, …);
+    │   │                           what kind of failure it is (rate limit, name lock, edit refused,
+    │   │                           permission, transient) is decided here and nowhere else
     │   └── GraphTransportError     no answer at all (connection refused, dropped, timed out)
-    ├── PlanError                   a plan that must not be made or applied
+    ├── PlanError                   a plan that must not be made or applied (over the template cap)
     │   ├── StalePlanError          live state moved since the plan file was written
     │   ├── PlanFileError           the plan file is unreadable or not a wabactl plan
     │   └── UnsafePlanError         a safety valve (too many deletes, self-lockout); --allow-destroy
-    ├── ApplyError                  apply stopped at a failed change; carries the per-change results
     └── EmulatorError               the in-process emulator could not start (bad seed)
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
+
+# Graph error codes (graph-api-facts.md 6.2), by what they mean for wabactl.
+RATE_LIMIT_CODES = (4, 17, 613, 80007, 80008)
+# Worth another try after a pause. The WABA rate limits (80007, 80008) are not: calling again
+# prolongs the block, so they go up to the caller, which defers.
+TEMPORARY_CODES = (1, 2, 4, 17, 341, 613)
+NOT_RETRIED_CODES = (80007, 80008)
+PERMISSION_CODES = (3, 10, *range(200, 300))
+INVALID_PARAMETER = 100
+LANGUAGE_BEING_DELETED = 2388023  # a (name, language) deleted recently: Meta's name lock
+STATUS_CANNOT_CHANGE = 2388039  # edit refused: the template's status, or its edit quota
 
 
 class ReconcilerError(Exception):
@@ -52,7 +62,8 @@ class CredentialsError(ReconcilerError):
 
 
 class GraphError(ReconcilerError):
-    """A Graph API error answer; match on ``code``/``subcode``, never on the message text."""
+    """A Graph API error answer; classified by ``code`` and ``subcode``, never by the message text
+    (Meta localises it)."""
 
     def __init__(
         self,
@@ -64,8 +75,8 @@ class GraphError(ReconcilerError):
         message: str = "",
         user_message: str | None = None,
         fbtrace_id: str | None = None,
-        transient: bool = False,
-        headers: dict[str, str] | None = None,
+        is_transient: bool = False,
+        regain_minutes: int | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -75,8 +86,9 @@ class GraphError(ReconcilerError):
         self.graph_message = message
         self.user_message = user_message
         self.fbtrace_id = fbtrace_id
-        self.transient = transient
-        self.headers = headers or {}
+        self.is_transient = is_transient  # Meta's own flag, as the answer gave it
+        # Minutes until access returns, from X-Business-Use-Case-Usage when the answer had it.
+        self.regain_minutes = regain_minutes
         where = f"{method} {path}"
         codes = f"code {code}" + (f", subcode {subcode}" if subcode is not None else "")
         text = user_message or message or "no message"
@@ -85,28 +97,35 @@ class GraphError(ReconcilerError):
 
     @property
     def rate_limited(self) -> bool:
-        return self.code in (4, 17, 613, 80007, 80008)
+        """A rate limit: on a create, the hourly creation budget is spent."""
+        return self.code in RATE_LIMIT_CODES
 
-    def regain_minutes(self) -> int | None:
-        """Minutes until access returns, from ``X-Business-Use-Case-Usage`` when given."""
-        raw = {k.lower(): v for k, v in self.headers.items()}.get("x-business-use-case-usage")
-        if not raw:
-            return None
-        try:
-            usage: Any = json.loads(raw)
-            minutes = [
-                int(entry.get("estimated_time_to_regain_access") or 0)
-                for entries in usage.values()
-                for entry in entries
-            ]
-        except (ValueError, AttributeError, TypeError):
-            return None
-        return max(minutes) if minutes else None
+    @property
+    def name_locked(self) -> bool:
+        """Meta refuses to create a (name, language) that was deleted recently."""
+        return self.code == INVALID_PARAMETER and self.subcode == LANGUAGE_BEING_DELETED
+
+    @property
+    def edit_refused(self) -> bool:
+        """Meta refuses the edit now: the edit quota or the template's status."""
+        return self.code == INVALID_PARAMETER and self.subcode == STATUS_CANNOT_CHANGE
+
+    @property
+    def permission_denied(self) -> bool:
+        return self.code in PERMISSION_CODES
+
+    @property
+    def transient(self) -> bool:
+        """Trying again after a pause can succeed (never for the WABA rate limits)."""
+        if self.code in NOT_RETRIED_CODES:
+            return False
+        server_side = self.status is not None and self.status >= 500
+        return self.is_transient or server_side or self.code in TEMPORARY_CODES
 
 
 class GraphTransportError(GraphError):
     def __init__(self, method: str, path: str, reason: str) -> None:
-        super().__init__(method, path, None, message=f"no answer ({reason})", transient=True)
+        super().__init__(method, path, None, message=f"no answer ({reason})", is_transient=True)
 
 
 class PlanError(ReconcilerError):
@@ -123,12 +142,6 @@ class PlanFileError(PlanError):
 
 class UnsafePlanError(PlanError):
     pass
-
-
-class ApplyError(ReconcilerError):
-    def __init__(self, message: str, results: Any) -> None:
-        super().__init__(message)
-        self.results = results
 
 
 class EmulatorError(ReconcilerError):

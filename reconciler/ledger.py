@@ -42,6 +42,11 @@ SKEW = dt.timedelta(minutes=1)
 LONGEST_THROTTLE = dt.timedelta(days=1)
 
 
+def lock_key(name: str, language: str) -> str:
+    """How a name lock is keyed in the ledger: ``order_shipped[en_US]``."""
+    return f"{name}[{language}]"
+
+
 @dataclass
 class AccountLedger:
     creations: list[dt.datetime] = field(default_factory=list)

@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 COMPONENT_ORDER = {"HEADER": 0, "BODY": 1, "FOOTER": 2, "BUTTONS": 3}
-MEDIA_FORMATS = ("IMAGE", "VIDEO", "GIF", "DOCUMENT")
 BUTTON_KEYS = (
     "type", "text", "url", "phone_number", "example", "otp_type", "autofill_text",
     "package_name", "signature_hash", "supported_apps", "zero_tap_terms_accepted", "flow_id",
     "flow_name", "flow_action", "navigate_screen",
 )
-DELETED_STATUSES = ("DELETED", "PENDING_DELETION")
+# Template statuses by what they allow (graph-api-facts.md 1.4, 1.5, 1.7).
+IN_REVIEW = frozenset({"PENDING", "IN_APPEAL"})  # Meta is deciding: nothing can change meanwhile
+EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})  # Meta's edit endpoint accepts these
+DELETED_STATUSES = frozenset({"DELETED", "PENDING_DELETION"})  # gone, whatever a listing shows
 
 
 def template_key(name: str, language: str) -> str:
@@ -102,6 +104,9 @@ class User:
 
 @dataclass(frozen=True)
 class AccountSettings:
+    """An account's policy. These defaults are the only ones: the config schema's ``default``
+    annotations must agree with them (a test checks it)."""
+
     on_change: str = "replace"  # replace | edit | forbid
     prune_templates: bool = False
     prune_users: bool = False

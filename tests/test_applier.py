@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.applier import APPLIED, DEFERRED, NOT_ATTEMPTED, SKIPPED, apply_plan, refuse_if_stale
+from reconciler.applying.applier import apply_plan, refuse_if_stale
+from reconciler.applying.result import Outcome
 from reconciler.errors import StalePlanError
 from reconciler.graph import GraphClient
-from reconciler.plan import AccountPlan, Action, Change, Plan
+from reconciler.model import Template
+from reconciler.planning.plan import AccountPlan, Action, Change, Plan
 
 from conftest import WABA, seed_with, template
 
-BODY = [{"type": "BODY", "text": "Your order {{1}} ships today.", "example": {"body_text": [["#1"]]}}]
+BODY = ({"type": "BODY", "text": "Your order {{1}} ships today.", "example": {"body_text": [["#1"]]}},)
+APPLIED, DEFERRED, NOT_ATTEMPTED, BLOCKED = Outcome.APPLIED, Outcome.DEFERRED, Outcome.NOT_ATTEMPTED, Outcome.BLOCKED
 
 
 def create(name):
-    after = {"name": name, "language": "en_US", "category": "UTILITY", "parameter_format": "POSITIONAL", "components": BODY}
-    return Change("acme", f"template.{name}[en_US]", Action.CREATE, None, after)
+    return Change("acme", f"template.{name}[en_US]", Action.CREATE, None, Template(name, "en_US", "UTILITY", BODY))
 
 
 def one_account(*changes):
@@ -28,7 +30,7 @@ def test_executes_exactly_the_plan_and_skips_blocked(load, emulator):
     blocked = Change("acme", "template.x[en_US]", Action.BLOCKED, None, None, reason="no")
     result = apply_plan(one_account(create("a"), blocked, create("b")), {"acme": GraphClient("test-token", base_url=emulator.url)})
     assert [(r.key, r.outcome) for r in result.results] == [
-        ("template.a[en_US]", APPLIED), ("template.b[en_US]", APPLIED), ("template.x[en_US]", SKIPPED)]
+        ("template.a[en_US]", APPLIED), ("template.b[en_US]", APPLIED), ("template.x[en_US]", BLOCKED)]
     assert [e["method"] for e in graph.log()] == ["POST", "POST"]
 
 
@@ -36,7 +38,7 @@ def test_creation_budget_spent_defers_the_remaining_creates(load, emulator):
     load(seed_with(creates_per_hour=2))
     result = apply_plan(one_account(*(create(f"t{i}") for i in range(4))), {"acme": GraphClient("test-token", base_url=emulator.url)})
     assert [r.outcome for r in result.results] == [APPLIED, APPLIED, DEFERRED, DEFERRED]
-    assert result.deferred and not result.stopped
+    assert result.waiting and not result.stopped
     emulator_now = emulator.world.clock.now()
     assert abs(result.retry_at.timestamp() - (emulator_now + 3600)) < 5
 
@@ -44,7 +46,7 @@ def test_creation_budget_spent_defers_the_remaining_creates(load, emulator):
 def test_failure_stops_everything_after_it(load, emulator):
     load(seed_with([template("a")]))
     result = apply_plan(one_account(create("a"), create("b")), {"acme": GraphClient("test-token", base_url=emulator.url)})
-    assert [r.outcome for r in result.results] == ["failed", NOT_ATTEMPTED]
+    assert [r.outcome for r in result.results] == [Outcome.FAILED, NOT_ATTEMPTED]
     assert "subcode 2388024" in result.results[0].detail
 
 

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from reconciler import config
+from reconciler.desired import config
 from reconciler.errors import ConfigError
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "config"

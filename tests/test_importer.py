@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from reconciler import config, importer
+from reconciler.desired import config, importer
 from reconciler.model import LiveAccount, LiveTemplate, Template, User
 
 AUTH = (

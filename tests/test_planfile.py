@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from reconciler import planfile
 from reconciler.errors import PlanFileError
+from reconciler.planning import planfile
 
 from test_render import sample_plan
 

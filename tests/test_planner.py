@@ -8,8 +8,8 @@ import pytest
 
 from reconciler.ledger import AccountLedger
 from reconciler.model import AccountSettings, DesiredAccount, LiveAccount, LiveTemplate, Template, User
-from reconciler.plan import Action
-from reconciler.planner import plan_account
+from reconciler.planning.plan import Action
+from reconciler.planning.planner import plan_account
 
 BODY = {"type": "BODY", "text": "Your order {{1}} ships today.", "example": {"body_text": [["#1"]]}}
 CHANGED = {"type": "BODY", "text": "Your parcel {{1}} ships today.", "example": {"body_text": [["#1"]]}}
@@ -82,7 +82,7 @@ def test_recategorised_template_with_other_changes_keeps_meta_category():
     plan = plan_account(desired([template(body=CHANGED)], on_change="edit"),
                         live([live_template(category="MARKETING", previous_category="UTILITY")]))
     (change,) = plan.changes
-    assert change.action is Action.EDIT and change.after["category"] == "MARKETING"
+    assert change.action is Action.EDIT and change.after.category == "MARKETING"
 
 
 def test_users_added_updated_removed_only_with_prune():
@@ -90,7 +90,7 @@ def test_users_added_updated_removed_only_with_prune():
     current = (User("2", frozenset({"VIEW_TEMPLATES"})), User("3", frozenset({"MESSAGING"})))
     kept = plan_account(desired(users=wanted), live(users=current))
     assert actions(kept) == [("user.1", Action.CREATE), ("user.2", Action.UPDATE)]
-    assert kept.changes[1].after["tasks"] == ["MANAGE_TEMPLATES", "VIEW_TEMPLATES"]
+    assert kept.changes[1].after.tasks == {"MANAGE_TEMPLATES", "VIEW_TEMPLATES"}
     pruned = plan_account(desired(users=wanted, prune_users=True), live(users=current))
     assert actions(pruned)[-1] == ("user.3", Action.DELETE)
 
@@ -112,21 +112,21 @@ def test_order_deletes_before_creates_and_users_last():
 def test_usage_counts_names_from_summary_or_listing():
     plan = plan_account(desired([template("a"), template("a", "es"), template("c")], prune_templates=True),
                         live([live_template(name="a"), live_template(name="b")]))
-    assert plan.usage["templates_now"] == 2 and plan.usage["templates_after"] == 2
-    assert plan.usage["template_limit"] == 250 and plan.usage["counted_by"] == "name"
+    assert plan.usage.templates_now == 2 and plan.usage.templates_after == 2
+    assert plan.usage.template_limit == 250 and plan.usage.counted_by == "name"
     plan = plan_account(desired([template("a"), template("b")]), live([live_template(name="a")], count=212, limit=6000))
-    assert (plan.usage["templates_now"], plan.usage["templates_after"], plan.usage["template_limit"]) == (212, 213, 6000)
+    assert (plan.usage.templates_now, plan.usage.templates_after, plan.usage.template_limit) == (212, 213, 6000)
 
 
 def test_usage_follows_the_rule_the_summary_shows():
     current = [live_template(name="a"), LiveTemplate(template("a", "es"), "id-a-es", "APPROVED")]
     wanted = [template("a"), template("a", "es"), template("a", "pt_BR")]
     by_language = plan_account(desired(wanted), live(current, count=2))
-    assert by_language.usage["counted_by"] == "translation" and by_language.usage["templates_after"] == 3
+    assert by_language.usage.counted_by == "translation" and by_language.usage.templates_after == 3
     by_name = plan_account(desired(wanted), live(current, count=1))
-    assert by_name.usage["counted_by"] == "name" and by_name.usage["templates_after"] == 1
+    assert by_name.usage.counted_by == "name" and by_name.usage.templates_after == 1
     configured = plan_account(desired(wanted, count_by="translation"), live(current))
-    assert configured.usage["templates_after"] == 3
+    assert configured.usage.templates_after == 3
 
 
 def test_creates_fall_into_waves_by_the_rolling_hour():
@@ -135,9 +135,9 @@ def test_creates_fall_into_waves_by_the_rolling_hour():
     current = LiveAccount("1", (), None, observed_at=now)
     plan = plan_account(desired([template(f"t{i}") for i in range(5)], creates_per_hour=3), current, book)
     waves = [(c.wave, c.not_before) for c in plan.changes]
-    later = (now + dt.timedelta(minutes=30)).isoformat()
-    latest = (now + dt.timedelta(minutes=60)).isoformat()
-    assert waves == [(1, None), (2, later), (2, later), (3, latest), (4, (now + dt.timedelta(minutes=90)).isoformat())]
+    later = now + dt.timedelta(minutes=30)
+    latest = now + dt.timedelta(minutes=60)
+    assert waves == [(1, None), (2, later), (2, later), (3, latest), (4, now + dt.timedelta(minutes=90))]
 
 
 def test_ledger_lock_blocks_create_and_edit_quota_defers():
@@ -148,4 +148,4 @@ def test_ledger_lock_blocks_create_and_edit_quota_defers():
     by_key = {c.key: c for c in plan.changes}
     assert by_key[KEY].action is Action.BLOCKED and "name locked until 2026-11-25" in by_key[KEY].reason
     deferred = by_key["template.other[en_US]"]
-    assert deferred.action is Action.DEFERRED and deferred.not_before == (now + dt.timedelta(hours=22)).isoformat()
+    assert deferred.action is Action.DEFERRED and deferred.not_before == now + dt.timedelta(hours=22)

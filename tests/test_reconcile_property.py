@@ -6,12 +6,13 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.applier import APPLIED, apply_plan
+from reconciler.applying.applier import apply_plan
+from reconciler.applying.result import Outcome
 from reconciler.graph import GraphClient
 from reconciler.graph import waba as graph_waba
 from reconciler.model import AccountSettings, DesiredAccount, Template, User
-from reconciler.plan import Action, Plan
-from reconciler.planner import plan_account
+from reconciler.planning.plan import Action, Plan
+from reconciler.planning.planner import plan_account
 
 from conftest import BUSINESS, ME, PEOPLE, WABA, Graph, seed_with
 
@@ -67,7 +68,7 @@ def test_apply_then_plan_converges(emulator, wanted, current, wanted_users, curr
     first = plan()
 
     result = apply_plan(Plan((first,), "now"), {"acme": client})
-    assert all(r.outcome == APPLIED for r in result.results if r.action.executes), result.results
+    assert all(r.outcome is Outcome.APPLIED for r in result.results if r.action.executes), result.results
     second = plan()
     blocked = {(c.key, c.action) for c in first.changes if c.action is Action.BLOCKED}
     assert {(c.key, c.action) for c in second.changes} == blocked

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from reconciler import render
-from reconciler.plan import AccountPlan, Action, Change, Plan
+from reconciler.model import LiveTemplate, Template, User
+from reconciler.planning.plan import AccountPlan, Action, Change, Plan, Usage
+from reconciler.render import plan as plan_text
 
-BEFORE = {"name": "welcome", "language": "en_US", "category": "MARKETING", "parameter_format": "POSITIONAL",
-          "components": [{"type": "BODY", "text": "Take 10% off"}], "id": "1", "status": "APPROVED"}
-AFTER = {**{k: v for k, v in BEFORE.items() if k not in ("id", "status")}, "components": [{"type": "BODY", "text": "Take 15% off"}]}
+AFTER = Template("welcome", "en_US", "MARKETING", ({"type": "BODY", "text": "Take 15% off"},))
+BEFORE = LiveTemplate(dataclasses.replace(AFTER, components=({"type": "BODY", "text": "Take 10% off"},)), "1", "APPROVED")
 
 
 def sample_plan(changes=None, warnings=()):
     changes = changes if changes is not None else (
         Change("acme", "template.welcome[en_US]", Action.EDIT, BEFORE, AFTER),
-        Change("acme", "template.order[es]", Action.CREATE, None, {**AFTER, "name": "order", "language": "es", "category": "UTILITY"}),
-        Change("acme", "user.42", Action.UPDATE, {"user_id": "42", "tasks": ["VIEW_TEMPLATES"]}, {"user_id": "42", "tasks": ["MANAGE_TEMPLATES", "VIEW_TEMPLATES"]}),
+        Change("acme", "template.order[es]", Action.CREATE, None, dataclasses.replace(AFTER, name="order", language="es", category="UTILITY")),
+        Change("acme", "user.42", Action.UPDATE, User("42", frozenset({"VIEW_TEMPLATES"}), "Ann"),
+               User("42", frozenset({"MANAGE_TEMPLATES", "VIEW_TEMPLATES"}))),
         Change("acme", "template.old[en_US]", Action.BLOCKED, BEFORE, AFTER, reason="replacing an APPROVED template would lock it"),
     )
     account = AccountPlan("acme", "1", "2", "WABACTL_TOKEN", "sha256:" + "0" * 64, tuple(changes),
-                          warnings=tuple(warnings), usage={"templates_now": 3, "templates_after": 4, "template_limit": 250},
+                          warnings=tuple(warnings), usage=Usage(3, 4, 250, "name"),
                           statuses={"template.welcome[en_US]": "APPROVED"})
     return Plan((account,), "2026-11-22T00:00:00+00:00")
 
 
 def test_text_has_symbols_details_status_and_summary():
-    text = render.text(sample_plan())
+    text = plan_text.text(sample_plan())
     assert "~ template.welcome[en_US]  will be edited in place  [live: APPROVED]" in text
     assert 'components[0].text: "Take 10% off" -> "Take 15% off"' in text
     assert "+ template.order[es]  will be created" in text and "category: UTILITY" in text
@@ -39,21 +42,21 @@ def test_text_has_symbols_details_status_and_summary():
 
 
 def test_colour_only_when_asked():
-    assert "\x1b[32m" in render.text(sample_plan(), color=True)
+    assert "\x1b[32m" in plan_text.text(sample_plan(), color=True)
 
 
 def test_no_changes():
-    text = render.text(sample_plan(changes=()))
+    text = plan_text.text(sample_plan(changes=()))
     assert "No changes. Live state matches the configuration." in text and "Plan:" not in text
 
 
 def test_warnings_are_shown():
-    text = render.text(sample_plan(warnings=("template.x[en]: REJECTED (PROMOTIONAL)",)))
+    text = plan_text.text(sample_plan(warnings=("template.x[en]: REJECTED (PROMOTIONAL)",)))
     assert "warning: template.x[en]: REJECTED (PROMOTIONAL)" in text
 
 
 def test_markdown_for_pull_requests():
-    markdown = render.markdown(sample_plan())
+    markdown = plan_text.markdown(sample_plan())
     assert markdown.startswith("### wabactl plan\n")
     assert "**Plan: 1 to create, 1 to edit, 0 to replace, 1 to update, 0 to delete.**" in markdown
     assert "| `~` | `template.welcome[en_US]` | will be edited in place | APPROVED |" in markdown

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import safety
 from reconciler.errors import PlanError, UnsafePlanError
-from reconciler.plan import AccountPlan, Action, Change, Plan
+from reconciler.model import LiveTemplate, Template, User
+from reconciler.planning import safety
+from reconciler.planning.plan import AccountPlan, Action, Change, Limits, Plan, Usage
 
 
 def account(changes=(), live=0, after=1, limit=250, token_user=None):
-    usage = {"templates_now": live, "templates_after": after, "template_limit": limit, "counted_by": "name",
-             "max_deletes": 10, "max_delete_percent": 20}
     statuses = {f"template.t{i}[en]": "APPROVED" for i in range(live)}
-    return Plan((AccountPlan("acme", "1", "2", "T", "sha256:" + "0" * 64, tuple(changes), usage=usage,
+    return Plan((AccountPlan("acme", "1", "2", "T", "sha256:" + "0" * 64, tuple(changes), usage=Usage(live, after, limit, "name"),
+                             limits=Limits(creates_per_hour=100, max_deletes=10, max_delete_percent=20),
                              statuses=statuses, token_user=token_user),), "now")
 
 
 def deletes(n):
-    return [Change("acme", f"template.t{i}[en]", Action.DELETE, {"name": f"t{i}"}, None) for i in range(n)]
+    body = ({"type": "BODY", "text": "Hi"},)
+    return [Change("acme", f"template.t{i}[en]", Action.DELETE, LiveTemplate(Template(f"t{i}", "en", "UTILITY", body), str(i), "APPROVED"), None)
+            for i in range(n)]
 
 
 def test_cap():
@@ -39,11 +41,11 @@ def test_delete_threshold(count, live, refused):
 
 
 def test_self_lockout_cannot_be_overridden():
-    remove = Change("acme", "user.9", Action.DELETE, {"user_id": "9", "tasks": ["MANAGE"]}, None)
+    remove = Change("acme", "user.9", Action.DELETE, User("9", frozenset({"MANAGE"})), None)
     with pytest.raises(UnsafePlanError, match="would remove user 9"):
         safety.check(account([remove], token_user="9"), allow_destroy=True)
-    reduce = Change("acme", "user.9", Action.UPDATE, {"user_id": "9", "tasks": ["MANAGE"]}, {"user_id": "9", "tasks": ["VIEW_COST"]})
+    reduce = Change("acme", "user.9", Action.UPDATE, User("9", frozenset({"MANAGE"})), User("9", frozenset({"VIEW_COST"})))
     with pytest.raises(UnsafePlanError, match="would take MANAGE from user 9"):
         safety.check(account([reduce], token_user="9"))
-    other = Change("acme", "user.8", Action.DELETE, {"user_id": "8", "tasks": ["MANAGE"]}, None)
+    other = Change("acme", "user.8", Action.DELETE, User("8", frozenset({"MANAGE"})), None)
     safety.check(account([other], token_user="9"))

@@ -1,15 +1,16 @@
 """One ``requests.Session`` per token; the token travels only in ``Authorization: Bearer``.
 
-Reads are retried with backoff on transient failures (5xx, codes 1/2/4/17/341/613,
-``is_transient``); writes are not, because a write whose answer was lost may have happened: the
-applier reports it as uncertain instead. WABA rate limits (80007/80008) are never retried here:
-hammering prolongs the block, so they go up to the caller.
+Reads are retried with backoff on transient failures (``GraphError.transient`` decides: 5xx,
+codes 1/2/4/17/341/613, ``is_transient``); writes are not, because a write whose answer was lost
+may have happened: the applier reports it as uncertain instead. WABA rate limits (80007/80008)
+are never retried here: hammering prolongs the block, so they go up to the caller.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import json
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -22,8 +23,6 @@ from ..errors import GraphError, GraphTransportError
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v26.0"
-RETRYABLE_CODES = (1, 2, 4, 17, 341, 613)
-NOT_RETRIED_CODES = (80007, 80008)
 
 
 class GraphClient:
@@ -116,7 +115,7 @@ class GraphClient:
             try:
                 return self._once(method, url, **kwargs)
             except GraphError as error:
-                if attempt == attempts or not _retryable(error):
+                if attempt == attempts or not error.transient:
                     raise
             time.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # the loop returns or raises
@@ -146,8 +145,8 @@ class GraphClient:
                 message=str(fields.get("message") or response.reason or ""),
                 user_message=fields.get("error_user_msg"),
                 fbtrace_id=fields.get("fbtrace_id"),
-                transient=bool(fields.get("is_transient")) or response.status_code >= 500,
-                headers=dict(response.headers),
+                is_transient=bool(fields.get("is_transient")),
+                regain_minutes=_regain_minutes(response.headers.get("X-Business-Use-Case-Usage")),
             )
         if body is None:
             raise GraphError(method, path, response.status_code, message="the answer is not JSON")
@@ -164,10 +163,21 @@ class GraphClient:
         self._server_clock = (moment.timestamp(), time.monotonic())
 
 
-def _retryable(error: GraphError) -> bool:
-    if error.code in NOT_RETRIED_CODES:
-        return False
-    return error.transient or error.code in RETRYABLE_CODES
+def _regain_minutes(header: str | None) -> int | None:
+    """Minutes until access returns: the largest ``estimated_time_to_regain_access`` of
+    ``X-Business-Use-Case-Usage`` (keyed by business object, a list of usage entries each)."""
+    if not header:
+        return None
+    try:
+        usage: Any = json.loads(header)
+        minutes = [
+            int(entry.get("estimated_time_to_regain_access") or 0)
+            for entries in usage.values()
+            for entry in entries
+        ]
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return max(minutes) if minutes else None
 
 
 def _int(value: Any) -> int | None:

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import ConfigError, Problem
+from ..errors import ConfigError, Problem
 
 Path = tuple[Any, ...]
 

@@ -10,13 +10,14 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from . import meta
-from .errors import ConfigError, Problem
-from .model import AccountSettings, DesiredAccount, DesiredState, Template, User
+from ..errors import ConfigError, Problem
+from ..model import AccountSettings, DesiredAccount, DesiredState, Template, User
+from .content import check_template
 from .schema import config_problems
 from .yamlfile import Document, load_document
 
 DEFAULT_TOKEN_ENV = "WABACTL_TOKEN"
+LIMIT_KEYS = ("max_templates", "creates_per_hour", "count_by", "max_deletes", "max_delete_percent")  # as in limits:
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -82,7 +83,7 @@ def _content_problems(document: Document, broken: set[tuple[Any, ...]]) -> Itera
             parameter_format = template.get("parameter_format", "POSITIONAL")
             for language, body in template["languages"].items():
                 where = base + ("templates", name, "languages", language, "components")
-                for path, message in meta.check_template(category, parameter_format, body["components"]):
+                for path, message in check_template(category, parameter_format, body["components"]):
                     yield document.problem(where + path, f"template {name}[{language}]: {message}")
 
 
@@ -104,20 +105,21 @@ def _cross_file_problems(documents: list[Document]) -> Iterable[Problem]:
                 wabas.setdefault(waba, name)
 
 
-def _account(name: str, raw: dict[str, Any], defaults: dict[str, Any]) -> DesiredAccount:
+def _settings(raw: dict[str, Any], defaults: dict[str, Any]) -> AccountSettings:
+    """The account's policy: what it says, else the file's defaults, else ``AccountSettings``'s own."""
     prune = {**(defaults.get("prune") or {}), **(raw.get("prune") or {})}
     limits = {**(defaults.get("limits") or {}), **(raw.get("limits") or {})}
-    settings = AccountSettings(
-        on_change=raw.get("on_change") or defaults.get("on_change") or "replace",
-        prune_templates=bool(prune.get("templates", False)),
-        prune_users=bool(prune.get("users", False)),
-        max_templates=int(limits.get("max_templates", 250)),
-        creates_per_hour=int(limits.get("creates_per_hour", 100)),
-        count_by=limits.get("count_by", "name"),
-        max_deletes=int(limits.get("max_deletes", 10)),
-        max_delete_percent=int(limits.get("max_delete_percent", 20)),
-        protect=frozenset(raw.get("protect") or ()),
-    )
+    given = {
+        "on_change": raw.get("on_change") or defaults.get("on_change"),
+        "prune_templates": prune.get("templates"),
+        "prune_users": prune.get("users"),
+        **{name: limits.get(name) for name in LIMIT_KEYS},
+    }
+    return AccountSettings(protect=frozenset(raw.get("protect") or ()), **{k: v for k, v in given.items() if v is not None})
+
+
+def _account(name: str, raw: dict[str, Any], defaults: dict[str, Any]) -> DesiredAccount:
+    settings = _settings(raw, defaults)
     templates = []
     overrides = []
     for template_name, template in (raw.get("templates") or {}).items():

@@ -1,15 +1,19 @@
 """The plan: pure data. Apply executes exactly this and re-decides nothing.
 
-A change is (account, key, action, before, after). ``before`` is the live side (with the server
-facts apply needs: template id and status), ``after`` the desired side; an absent side is None.
-``reason`` and ``not_before`` exist to explain a plan to a person and must not steer apply.
+A change is (account, key, action, before, after). ``before`` is the live side: the
+``LiveTemplate`` (with the server facts apply needs, its id and status) or the live ``User``;
+``after`` is the desired side: the ``Template`` or ``User`` as declared. An absent side is None.
+``reason``, ``wave`` and the account's ``statuses`` exist to explain a plan to a person and must
+not steer apply; ``not_before`` is shown to a person and tells apply when deferred work may run.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+
+from ..model import AccountSettings, LiveTemplate, Template, User
 
 
 class Action(str, Enum):
@@ -64,27 +68,61 @@ PHASES = {
 }
 SUMMARY_ORDER = (Action.CREATE, Action.EDIT, Action.REPLACE, Action.UPDATE, Action.DELETE)
 
+Before = LiveTemplate | User
+After = Template | User
+
 
 @dataclass(frozen=True)
 class Change:
     account: str
     key: str
     action: Action
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    before: Before | None
+    after: After | None
     reason: str | None = None  # display only
-    # ISO time before which Meta's limits forbid this change: for a deferred edit, from the
-    # ledger's quota; for a create, the creation budget's prediction (display only: apply
-    # lets Meta's answer decide).
-    not_before: str | None = None
+    # When Meta's limits allow this change: for a deferred edit, from the ledger's quota; for a
+    # create, the creation budget's prediction (shown only: apply lets Meta's answer decide).
+    not_before: dt.datetime | None = None
     wave: int | None = None  # display only: which creation wave a create falls in
 
     @property
     def kind(self) -> str:
         return self.key.split(".", 1)[0]
 
+    @property
+    def creates(self) -> bool:
+        """Whether applying it creates a template: each one spends the hourly creation budget."""
+        return self.kind == "template" and self.action in (Action.CREATE, Action.REPLACE)
+
     def sort_key(self) -> tuple[int, str]:
         return PHASES.get((self.kind, self.action), 9), self.key
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The template cap of one account, as the plan leaves it."""
+
+    templates_now: int
+    templates_after: int
+    template_limit: int
+    counted_by: str  # "name" (each name once) or "translation" (each language)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The account's limits the plan was made and checked with; apply honours the same."""
+
+    creates_per_hour: int
+    max_deletes: int
+    max_delete_percent: int
+
+    @classmethod
+    def of(cls, settings: AccountSettings) -> Limits:
+        return cls(settings.creates_per_hour, settings.max_deletes, settings.max_delete_percent)
+
+    @classmethod
+    def default(cls) -> Limits:
+        return cls.of(AccountSettings())
 
 
 @dataclass(frozen=True)
@@ -98,11 +136,16 @@ class AccountPlan:
     manages_users: bool = False  # whether live users were read (apply re-reads the same)
     token_user: str | None = None  # the token's own user, guarded against self-lockout
     warnings: tuple[str, ...] = ()
-    usage: dict[str, Any] = field(default_factory=dict)
+    usage: Usage | None = None  # None: not known (a plan made without reading the cap)
+    limits: Limits = field(default_factory=Limits.default)
     statuses: dict[str, str] = field(default_factory=dict)  # display only: live status per key
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=Change.sort_key)))
+
+    @property
+    def creates(self) -> int:
+        return sum(1 for change in self.changes if change.creates)
 
 
 @dataclass(frozen=True)
@@ -122,3 +165,7 @@ class Plan:
         for change in self.changes:
             counts[change.action] += 1
         return counts
+
+    @property
+    def creates(self) -> int:
+        return sum(account.creates for account in self.accounts)

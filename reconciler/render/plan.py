@@ -1,4 +1,4 @@
-"""Plan -> text (a terminal, like Terraform's), markdown (a pull-request comment), json.
+"""Plan -> text (a terminal, like Terraform's) or markdown (a pull-request comment).
 
 Pure functions: they take a plan and return a string; the CLI prints it.
 """
@@ -6,11 +6,13 @@ Pure functions: they take a plan and return a string; the CLI prints it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
 
-from . import planfile
-from .diff import task_details, template_details
-from .plan import SUMMARY_ORDER, AccountPlan, Action, Change, Plan
+from ..model import LiveTemplate, Template, User
+from ..planning.diff import task_details, template_details
+from ..planning.plan import SUMMARY_ORDER, AccountPlan, Action, Change, Plan, Usage
+
+Paint = Callable[[str, str], str]
 
 COLOURS = {
     Action.CREATE: "32",  # green
@@ -28,14 +30,6 @@ SUMMARY_WORDS = {Action.CREATE: "to create", Action.EDIT: "to edit", Action.REPL
 def summary_line(plan: Plan) -> str:
     counts = plan.counts()
     return "Plan: " + ", ".join(f"{counts[a]} {SUMMARY_WORDS[a]}" for a in SUMMARY_ORDER) + "."
-
-
-def render(plan: Plan, fmt: str, color: bool = False) -> str:
-    if fmt == "json":
-        return planfile.dumps(plan)
-    if fmt == "markdown":
-        return markdown(plan)
-    return text(plan, color)
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -67,7 +61,7 @@ def text(plan: Plan, color: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def _change_lines(change: Change, account: AccountPlan, paint: Any) -> list[str]:
+def _change_lines(change: Change, account: AccountPlan, paint: Paint) -> list[str]:
     symbol = paint(f"{change.action.symbol:>3}", COLOURS[change.action])
     status = account.statuses.get(change.key)
     head = f"{symbol} {change.key}  {change.action.phrase}"
@@ -83,20 +77,25 @@ def _change_lines(change: Change, account: AccountPlan, paint: Any) -> list[str]
 
 def details(change: Change) -> list[str]:
     """What differs, field by field; what a new object holds when created."""
-    if change.kind == "user":
-        return [f"tasks: {line}" for line in task_details(change.before, change.after)]
-    if change.before and change.after:
-        return template_details(change.before, change.after)
-    if change.after and change.action is Action.CREATE:
-        return _outline(change.after)
+    before, after = change.before, change.after
+    if isinstance(before, User) or isinstance(after, User):
+        return [f"tasks: {line}" for line in task_details(_user(before), _user(after))]
+    if isinstance(before, LiveTemplate) and isinstance(after, Template):
+        return template_details(before.template, after)
+    if isinstance(after, Template) and change.action is Action.CREATE:
+        return _outline(after)
     return []
 
 
-def _outline(template: dict[str, Any]) -> list[str]:
-    lines = [f"category: {template['category']}"]
-    if template.get("parameter_format") == "NAMED":
+def _user(side: LiveTemplate | Template | User | None) -> User | None:
+    return side if isinstance(side, User) else None
+
+
+def _outline(template: Template) -> list[str]:
+    lines = [f"category: {template.category}"]
+    if template.parameter_format == "NAMED":
         lines.append("parameter_format: NAMED")
-    for component in template.get("components") or ():
+    for component in template.components:
         kind = component.get("type", "")
         if kind == "BUTTONS":
             labels = [b.get("text") or b.get("type") for b in component.get("buttons") or ()]
@@ -110,11 +109,11 @@ def _outline(template: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _usage_line(usage: dict[str, Any]) -> str:
-    if not usage:
+def _usage_line(usage: Usage | None) -> str:
+    if usage is None:
         return ""
-    return (f"templates: {usage['templates_now']}/{usage['template_limit']} now, "
-            f"{usage['templates_after']}/{usage['template_limit']} after apply")
+    return (f"templates: {usage.templates_now}/{usage.template_limit} now, "
+            f"{usage.templates_after}/{usage.template_limit} after apply")
 
 
 def _waves_line(account: AccountPlan) -> str:
@@ -127,15 +126,13 @@ def _waves_line(account: AccountPlan) -> str:
         return ""
     parts = []
     for number, changes in sorted(waves.items()):
-        when = f"not before {_clock(changes[0].not_before)}" if changes[0].not_before else "now"
+        first = changes[0].not_before
+        when = f"not before {_clock(first)}" if first else "now"
         parts.append(f"wave {number}: {when}, {len(changes)} create{'s' if len(changes) != 1 else ''}")
-    per_hour = account.usage.get("creates_per_hour")
-    budget = f"creation budget: {per_hour} per hour; " if per_hour else ""
-    return budget + "; ".join(parts)
+    return f"creation budget: {account.limits.creates_per_hour} per hour; " + "; ".join(parts)
 
 
-def _clock(iso: str) -> str:
-    moment = dt.datetime.fromisoformat(iso)
+def _clock(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -144,7 +141,7 @@ def _short(value: str, most: int = 70) -> str:
     return f'"{flat}"' if len(flat) <= most else f'"{flat[: most - 3]}..."'
 
 
-def _painter(color: bool) -> Any:
+def _painter(color: bool) -> Paint:
     def paint(value: str, code: str) -> str:
         return f"\x1b[{code}m{value}\x1b[0m" if color else value
 

@@ -8,24 +8,14 @@ own: the emulator has its own copy of Meta's rules on purpose, so the two cannot
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Path = tuple[Any, ...]
+Findings = Iterator[tuple[Path, str]]
 
-CATEGORIES = ("AUTHENTICATION", "MARKETING", "UTILITY")
-LANGUAGES = frozenset(
-    """af sq ar ar_EG ar_AE ar_LB ar_MA ar_QA ar_SA az bn bg ca zh_CN zh_HK zh_TW hr cs da nl en
-    en_GB en_US en_AU en_CA en_IN et fil fi fr fr_CA fr_BE ka de el gu ha he hi hu id ga it ja kn
-    kk rw_RW ko ky_KG lo lv lt mk ms ml mr nb fa pl pt_BR pt_PT pa ro ru sr sk sl es es_AR es_ES
-    es_MX es_CL es_CO es_PE es_VE sw sv ta te th tr uk ur uz vi zu""".split()
-)
-TASKS = (
-    "DEVELOP", "MANAGE", "MANAGE_EXTENSIONS", "MANAGE_PHONE", "MANAGE_PHONE_ASSETS",
-    "MANAGE_TEMPLATES", "MESSAGING", "VIEW_COST", "VIEW_PHONE_ASSETS", "VIEW_TEMPLATES",
-    "VIEW_INSIGHTS", "MANAGE_USERS", "MANAGE_BILLING",
-)
-NAME_PATTERN = r"^[a-z0-9_]{1,512}$"
+# Names, languages, categories and tasks are checked by the config's JSON Schema; what follows is
+# what a schema cannot say.
 LIMITS = {"BODY": 1024, "HEADER": 60, "FOOTER": 60, "button": 25, "url": 2000, "phone": 20, "copy_code": 15}
 MOST_OF_KIND = {"URL": 2, "PHONE_NUMBER": 1, "COPY_CODE": 1, "VOICE_CALL": 1, "QUICK_REPLY": 10}
 VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -42,8 +32,14 @@ class _Checker:
     def __init__(self, category: str, parameter_format: str) -> None:
         self.category = category
         self.named = parameter_format == "NAMED"
+        # The check for each component type: authentication templates have a fixed shape of their own.
+        self.checks: dict[str, Callable[[dict[str, Any]], Findings]] = (
+            {"HEADER": self._auth_header, "BODY": self._auth_body, "FOOTER": self._auth_footer, "BUTTONS": self._auth_buttons}
+            if category == "AUTHENTICATION"
+            else {"HEADER": self._header, "BODY": self._body, "FOOTER": self._footer, "BUTTONS": self._buttons}
+        )
 
-    def run(self, components: list[Any]) -> Iterator[tuple[Path, str]]:
+    def run(self, components: list[Any]) -> Findings:
         kinds = [str(c.get("type", "")).upper() for c in components if isinstance(c, dict)]
         for kind in ("HEADER", "BODY", "FOOTER", "BUTTONS"):
             if kinds.count(kind) > 1:
@@ -54,14 +50,14 @@ class _Checker:
             yield (), "authentication templates need a BUTTONS component with one OTP button"
         for index, component in enumerate(components):
             kind = str(component.get("type", "")).upper()
-            check = getattr(self, f"_{'auth_' if self.category == 'AUTHENTICATION' else ''}{kind.lower()}", None)
+            check = self.checks.get(kind)
             if check is not None:
                 for path, message in check(component):
                     yield (index, *path), message
 
     # --- ordinary templates ------------------------------------------------------------------
 
-    def _header(self, header: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _header(self, header: dict[str, Any]) -> Findings:
         header_format = str(header.get("format", "")).upper()
         if header_format == "TEXT":
             text = header.get("text")
@@ -85,7 +81,7 @@ class _Checker:
         else:
             yield ("format",), "header format must be TEXT, IMAGE, VIDEO, GIF, DOCUMENT or LOCATION"
 
-    def _body(self, body: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _body(self, body: dict[str, Any]) -> Findings:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             yield ("text",), "BODY needs text"
@@ -99,7 +95,7 @@ class _Checker:
         if names and len(VARIABLE.sub(" ", text).split()) < len(set(names)):
             yield ("text",), "too many variables for the length of the text"
 
-    def _footer(self, footer: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _footer(self, footer: dict[str, Any]) -> Findings:
         text = footer.get("text")
         if not isinstance(text, str) or not text:
             yield ("text",), "FOOTER needs text"
@@ -108,7 +104,7 @@ class _Checker:
         if VARIABLE.search(text):
             yield ("text",), "a footer cannot contain variables"
 
-    def _buttons(self, component: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _buttons(self, component: dict[str, Any]) -> Findings:
         buttons = component.get("buttons") or []
         if not buttons:
             yield ("buttons",), "BUTTONS needs at least one button"
@@ -125,7 +121,7 @@ class _Checker:
             for path, message in self._button(kinds[index], button):
                 yield ("buttons", index, *path), message
 
-    def _button(self, kind: str, button: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _button(self, kind: str, button: dict[str, Any]) -> Findings:
         if kind == "OTP":
             yield ("type",), "OTP buttons belong to AUTHENTICATION templates"
         text = button.get("text")
@@ -163,21 +159,21 @@ class _Checker:
 
     # --- authentication templates ------------------------------------------------------------
 
-    def _auth_header(self, header: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _auth_header(self, header: dict[str, Any]) -> Findings:
         yield (), "authentication templates have no header"
 
-    def _auth_body(self, body: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _auth_body(self, body: dict[str, Any]) -> Findings:
         if body.get("text"):
             yield ("text",), "authentication bodies have no text: Meta writes it (use add_security_recommendation)"
 
-    def _auth_footer(self, footer: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _auth_footer(self, footer: dict[str, Any]) -> Findings:
         minutes = footer.get("code_expiration_minutes")
         if minutes is not None and not (isinstance(minutes, int) and 1 <= minutes <= 90):
             yield ("code_expiration_minutes",), "code_expiration_minutes is a whole number from 1 to 90"
         if footer.get("text"):
             yield ("text",), "authentication footers have no text: Meta writes it from code_expiration_minutes"
 
-    def _auth_buttons(self, component: dict[str, Any]) -> Iterator[tuple[Path, str]]:
+    def _auth_buttons(self, component: dict[str, Any]) -> Findings:
         buttons = component.get("buttons") or []
         if len(buttons) != 1 or str(buttons[0].get("type", "")).upper() != "OTP":
             yield ("buttons",), "authentication templates have exactly one OTP button"
@@ -196,13 +192,13 @@ class _Checker:
 
     # --- shared ------------------------------------------------------------------------------
 
-    def _length(self, text: str, kind: str) -> Iterator[tuple[Path, str]]:
+    def _length(self, text: str, kind: str) -> Findings:
         if len(text) > LIMITS[kind]:
             yield ("text",), f"{kind} text is at most {LIMITS[kind]} characters (has {len(text)})"
         if text.count("{{") != text.count("}}"):
             yield ("text",), "unbalanced {{ }} in text"
 
-    def _variables(self, text: str, names: list[str], example: Any, field: str, nested: bool) -> Iterator[tuple[Path, str]]:
+    def _variables(self, text: str, names: list[str], example: Any, field: str, nested: bool) -> Findings:
         if not names:
             return
         if self.named:

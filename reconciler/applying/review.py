@@ -6,11 +6,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .applier import APPLIED, ApplyResult
-from .graph.client import GraphClient
-from .plan import Action, Plan
+from ..graph.client import GraphClient
+from ..model import IN_REVIEW, Template
+from ..planning.plan import Action, Plan
+from .result import ApplyResult, Outcome
 
-IN_REVIEW = ("PENDING", "IN_APPEAL")
+Waiting = Callable[[int, float], None]  # templates still in review, seconds left
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ class Verdict:
 
 
 def wait_for_review(plan: Plan, result: ApplyResult, clients: Mapping[str, GraphClient], timeout: float,
-                    poll_seconds: float, waiting: Callable[[int, float], None] | None = None) -> list[Verdict]:
+                    poll_seconds: float, waiting: Waiting | None = None) -> list[Verdict]:
     """Poll until no template of this apply is in review, or ``timeout`` seconds have passed."""
-    declared = {(c.account, c.key): (c.after or {}).get("category") for c in plan.changes}
+    declared = {(c.account, c.key): c.after.category for c in plan.changes if isinstance(c.after, Template)}
     watched = [(r, r.template_id) for r in result.results
-               if r.outcome == APPLIED and r.template_id and r.action in (Action.CREATE, Action.REPLACE, Action.EDIT)]
+               if r.outcome is Outcome.APPLIED and r.template_id and r.action in (Action.CREATE, Action.REPLACE, Action.EDIT)]
     deadline = time.monotonic() + timeout
     verdicts: dict[str, Verdict] = {}
     while True:

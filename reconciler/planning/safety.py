@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from .errors import PlanError, UnsafePlanError
+from ..errors import PlanError, UnsafePlanError
+from ..model import User, user_key
 from .plan import AccountPlan, Action, Plan
 
 MIN_ACCOUNT_FOR_PERCENT = 10
@@ -28,20 +29,18 @@ def check(plan: Plan, allow_destroy: bool = False) -> None:
 
 def _over_cap(account: AccountPlan) -> str | None:
     usage = account.usage
-    after, limit = usage.get("templates_after"), usage.get("template_limit")
-    if after is None or limit is None or after <= limit:
+    if usage is None or usage.templates_after <= usage.template_limit:
         return None
-    rule = "each name once" if usage.get("counted_by", "name") == "name" else "each language"
-    return (f"account {account.account}: {after} templates after apply, over the cap of {limit} "
-            f"(counting {rule}; {usage.get('templates_now')} now)")
+    rule = "each name once" if usage.counted_by == "name" else "each language"
+    return (f"account {account.account}: {usage.templates_after} templates after apply, over the cap of "
+            f"{usage.template_limit} (counting {rule}; {usage.templates_now} now)")
 
 
 def _unsafe(account: AccountPlan, allow_destroy: bool) -> list[str]:
     problems = []
     deletes = sum(1 for c in account.changes if c.kind == "template" and c.action in (Action.DELETE, Action.REPLACE))
     live = len(account.statuses)
-    most = int(account.usage.get("max_deletes", 10))
-    percent = int(account.usage.get("max_delete_percent", 20))
+    most, percent = account.limits.max_deletes, account.limits.max_delete_percent
     share = 100.0 * deletes / live if live else 0.0
     too_many = deletes > most or (live >= MIN_ACCOUNT_FOR_PERCENT and share > percent)
     if too_many and not allow_destroy:
@@ -51,10 +50,10 @@ def _unsafe(account: AccountPlan, allow_destroy: bool) -> list[str]:
         )
     me = account.token_user
     for change in account.changes:
-        if me is None or change.key != f"user.{me}" or not change.before:
+        if me is None or change.key != user_key(me) or not isinstance(change.before, User):
             continue
-        had_manage = "MANAGE" in (change.before.get("tasks") or ())
-        keeps_manage = change.after is not None and "MANAGE" in (change.after.get("tasks") or ())
+        had_manage = "MANAGE" in change.before.tasks
+        keeps_manage = isinstance(change.after, User) and "MANAGE" in change.after.tasks
         if had_manage and not keeps_manage:
             what = "remove" if change.action is Action.DELETE else "take MANAGE from"
             problems.append(

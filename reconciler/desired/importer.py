@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .model import BUTTON_KEYS, LiveAccount, LiveTemplate
+from ..model import BUTTON_KEYS, LiveAccount, LiveTemplate
 
 COMPONENT_KEYS = ("type", "format", "text", "example", "add_security_recommendation", "code_expiration_minutes", "buttons")
 EXAMPLE_KEYS = ("header_text", "header_text_named_params", "header_handle", "body_text", "body_text_named_params")

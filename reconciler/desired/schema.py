@@ -1,36 +1,14 @@
-"""JSON Schema validation of config files and plan files, reported as located problems."""
+"""JSON Schema validation of config files, reported as problems at file, line and column."""
 
 from __future__ import annotations
 
-import functools
-import json
-import pathlib
-import sys
 from typing import Any
 
 import jsonschema
 
-from .errors import Problem
+from ..errors import Problem
+from ..schemas import validator
 from .yamlfile import Document
-
-SCHEMA_DIRS = (
-    pathlib.Path(__file__).resolve().parent.parent / "schemas",  # a source checkout
-    pathlib.Path(sys.prefix) / "share" / "wabactl" / "schemas",  # an installed wheel
-)
-
-
-@functools.cache
-def load_schema(name: str) -> dict[str, Any]:
-    for folder in SCHEMA_DIRS:
-        candidate = folder / name
-        if candidate.is_file():
-            return json.loads(candidate.read_text(encoding="utf-8"))
-    raise FileNotFoundError(f"schema {name} not found in {', '.join(map(str, SCHEMA_DIRS))}")
-
-
-@functools.cache
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(load_schema(name))
 
 
 def config_problems(document: Document) -> list[tuple[tuple[Any, ...], Problem]]:
@@ -40,14 +18,6 @@ def config_problems(document: Document) -> list[tuple[tuple[Any, ...], Problem]]
         path = tuple(error.absolute_path)
         problems.extend((path, problem) for problem in _located(document, error))
     return problems
-
-
-def plan_errors(data: Any) -> list[str]:
-    """Messages for a plan file that does not match ``plan.schema.json``."""
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-        for e in validator("plan.schema.json").iter_errors(data)
-    ]
 
 
 def _located(document: Document, error: jsonschema.ValidationError) -> list[Problem]:

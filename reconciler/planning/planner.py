@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
 
-from .ledger import HOUR, AccountLedger
-from .model import DesiredAccount, LiveAccount, LiveTemplate, Template, User
-from .plan import AccountPlan, Action, Change, Plan
-
-EDITABLE = ("APPROVED", "REJECTED", "PAUSED")
-IN_REVIEW = ("PENDING", "IN_APPEAL")
+from ..ledger import HOUR, AccountLedger, lock_key
+from ..model import EDITABLE, IN_REVIEW, DesiredAccount, LiveAccount, LiveTemplate, Template, User
+from .plan import AccountPlan, Action, Change, Limits, Plan, Usage
 
 
 def make_plan(
@@ -52,6 +48,7 @@ def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedg
         token_user=live.token_user,
         warnings=tuple(warnings),
         usage=_usage(desired, live, changes),
+        limits=Limits.of(desired.settings),
         statuses={t.key: t.status for t in live.templates},
     )
 
@@ -65,7 +62,7 @@ def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Ch
     for key, wanted in desired_by_key.items():
         current = live_by_key.get(key)
         if current is None:
-            changes.append(Change(desired.name, key, Action.CREATE, None, _after(wanted)))
+            changes.append(Change(desired.name, key, Action.CREATE, None, wanted))
         else:
             change = _changed(desired, wanted, current, warnings)
             if change is not None:
@@ -77,10 +74,10 @@ def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Ch
         if name in desired.settings.protect:
             continue
         if current.status == "DISABLED":
-            changes.append(Change(desired.name, key, Action.BLOCKED, _before(current), None,
+            changes.append(Change(desired.name, key, Action.BLOCKED, current, None,
                                   reason="DISABLED templates cannot be deleted (Meta refuses); it stays until Meta removes it"))
         else:
-            changes.append(Change(desired.name, key, Action.DELETE, _before(current), None))
+            changes.append(Change(desired.name, key, Action.DELETE, current, None))
 
 
 def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, warnings: list[str]) -> Change | None:
@@ -100,7 +97,7 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
     if current.status in IN_REVIEW:
         warnings.append(f"{key}: in review ({current.status}); changes wait until Meta has decided")
         return None
-    before, after = _before(current), _after(wanted)
+    before, after = current, wanted
     if wanted.name in desired.settings.protect:
         return Change(account, key, Action.BLOCKED, before, after,
                       reason=f"{wanted.name} is protected; remove it from protect to change it")
@@ -153,14 +150,6 @@ def _status_warnings(key: str, current: LiveTemplate, warnings: list[str]) -> No
         warnings.append(f"{key}: DISABLED by Meta; it cannot be sent, edited or deleted")
 
 
-def _before(current: LiveTemplate) -> dict[str, Any]:
-    return {**current.template.payload(), "id": current.id, "status": current.status}
-
-
-def _after(wanted: Template) -> dict[str, Any]:
-    return wanted.payload()
-
-
 # --- users ---------------------------------------------------------------------------------
 
 
@@ -170,18 +159,15 @@ def _plan_users(desired: DesiredAccount, live_users: tuple[User, ...]) -> list[C
     changes = []
     for user in desired.users:
         current = live_by_id.get(user.user_id)
-        after = {"user_id": user.user_id, "tasks": sorted(user.tasks)}
         if current is None:
-            changes.append(Change(desired.name, user.key, Action.CREATE, None, after))
+            changes.append(Change(desired.name, user.key, Action.CREATE, None, user))
         elif current.tasks != user.tasks:
-            before = {"user_id": current.user_id, "tasks": sorted(current.tasks), "name": current.name}
-            changes.append(Change(desired.name, user.key, Action.UPDATE, before, after))
+            changes.append(Change(desired.name, user.key, Action.UPDATE, current, user))
     if desired.settings.prune_users:
         wanted = {u.user_id for u in desired.users}
         for user_id, current in live_by_id.items():
             if user_id not in wanted:
-                before = {"user_id": user_id, "tasks": sorted(current.tasks), "name": current.name}
-                changes.append(Change(desired.name, current.key, Action.DELETE, before, None))
+                changes.append(Change(desired.name, current.key, Action.DELETE, current, None))
     return changes
 
 
@@ -193,19 +179,20 @@ def _respect_locks_and_edit_quota(changes: list[Change], ledger: AccountLedger, 
     approved templates past their quota are deferred until the quota allows them."""
     out = []
     for change in changes:
-        if change.kind == "template" and change.action is Action.CREATE and change.after:
-            until = ledger.lock_until(lock_key(change.after["name"], change.after["language"]), now)
+        wanted, current = change.after, change.before
+        if change.action is Action.CREATE and isinstance(wanted, Template):
+            until = ledger.lock_until(lock_key(wanted.name, wanted.language), now)
             if until is not None:
                 change = dataclasses.replace(
                     change, action=Action.BLOCKED,
                     reason=f"name locked until {_when(until)}: wabactl deleted this APPROVED template and Meta "
-                           f"refuses to create it again before then; rename it (e.g. {change.after['name']}_v2)",
+                           f"refuses to create it again before then; rename it (e.g. {wanted.name}_v2)",
                 )
-        elif change.action is Action.EDIT and change.before and change.before.get("status") == "APPROVED":
-            ready = ledger.next_edit(change.before["id"], now)
+        elif change.action is Action.EDIT and isinstance(current, LiveTemplate) and current.status == "APPROVED":
+            ready = ledger.next_edit(current.id, now)
             if ready > now:
                 change = dataclasses.replace(
-                    change, action=Action.DEFERRED, not_before=ready.isoformat(timespec="seconds"),
+                    change, action=Action.DEFERRED, not_before=_seconds(ready),
                     reason="edit quota of approved templates spent (1 per 24 hours, 10 per 30 days)",
                 )
         out.append(change)
@@ -216,7 +203,7 @@ def _creation_waves(changes: list[Change], ledger: AccountLedger, now: dt.dateti
     """Give each create the earliest time the rolling hourly budget allows, grouped in waves."""
     stamps = ledger.recent_creations(now)
     throttled = ledger.throttle_until(now) or now
-    creates = sorted((c for c in changes if _creates(c)), key=lambda c: c.key)
+    creates = sorted((c for c in changes if c.creates), key=lambda c: c.key)
     timed: dict[str, Change] = {}
     waves: list[dt.datetime] = []
     for change in creates:
@@ -228,17 +215,13 @@ def _creation_waves(changes: list[Change], ledger: AccountLedger, now: dt.dateti
         if not waves or waves[-1] != slot:
             waves.append(slot)
         later = slot > now
-        timed[change.key] = dataclasses.replace(
-            change, wave=len(waves), not_before=slot.isoformat(timespec="seconds") if later else None)
-    return [timed.get(c.key, c) if _creates(c) else c for c in changes]
+        timed[change.key] = dataclasses.replace(change, wave=len(waves), not_before=_seconds(slot) if later else None)
+    return [timed.get(c.key, c) if c.creates else c for c in changes]
 
 
-def _creates(change: Change) -> bool:
-    return change.kind == "template" and change.action in (Action.CREATE, Action.REPLACE)
-
-
-def lock_key(name: str, language: str) -> str:
-    return f"{name}[{language}]"
+def _seconds(moment: dt.datetime) -> dt.datetime:
+    """Whole seconds: a plan names times as people read them, and its file keeps them exactly."""
+    return moment.replace(microsecond=0)
 
 
 def _when(moment: dt.datetime) -> str:
@@ -248,7 +231,7 @@ def _when(moment: dt.datetime) -> str:
 # --- usage of limits -----------------------------------------------------------------------
 
 
-def _usage(desired: DesiredAccount, live: LiveAccount, changes: list[Change]) -> dict[str, Any]:
+def _usage(desired: DesiredAccount, live: LiveAccount, changes: list[Change]) -> Usage:
     """Template count now and after apply, by the rule Meta's summary shows or the configured one."""
     settings = desired.settings
     rows = {t.key: t.template.name for t in live.templates}
@@ -260,8 +243,7 @@ def _usage(desired: DesiredAccount, live: LiveAccount, changes: list[Change]) ->
         elif live.template_count == len(rows):
             count_by = "translation"
     removed = {c.key for c in changes if c.kind == "template" and c.action is Action.DELETE}
-    added = {c.key: c.after["name"] for c in changes
-             if c.kind == "template" and c.action is Action.CREATE and c.after}
+    added = {c.key: c.after.name for c in changes if c.action is Action.CREATE and isinstance(c.after, Template)}
     after_rows = {k: v for k, v in rows.items() if k not in removed} | added
 
     def count(mapping: dict[str, str]) -> int:
@@ -269,12 +251,9 @@ def _usage(desired: DesiredAccount, live: LiveAccount, changes: list[Change]) ->
 
     computed_now = count(rows)
     now = live.template_count if live.template_count is not None else computed_now
-    return {
-        "templates_now": now,
-        "templates_after": now + count(after_rows) - computed_now,
-        "template_limit": live.template_limit or settings.max_templates,
-        "counted_by": count_by,
-        "creates_per_hour": settings.creates_per_hour,
-        "max_deletes": settings.max_deletes,
-        "max_delete_percent": settings.max_delete_percent,
-    }
+    return Usage(
+        templates_now=now,
+        templates_after=now + count(after_rows) - computed_now,
+        template_limit=live.template_limit or settings.max_templates,
+        counted_by=count_by,
+    )

@@ -8,25 +8,14 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from .model import Template
+from ..model import Template, User
 
 PATH_PART = re.compile(r"\[('(?:[^'\\]|\\.)*'|\d+)\]")
 
 
-def template_content(side: dict[str, Any]) -> dict[str, Any]:
-    template = Template(
-        name=side["name"],
-        language=side["language"],
-        category=side["category"],
-        components=tuple(side.get("components") or ()),
-        parameter_format=side.get("parameter_format") or "POSITIONAL",
-    )
-    return template.content()
-
-
-def template_details(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def template_details(before: Template, after: Template) -> list[str]:
     """Lines like ``components[1].text: "old" -> "new"``, in a stable order."""
-    difference = DeepDiff(template_content(before), template_content(after), verbose_level=2)
+    difference = DeepDiff(before.content(), after.content(), verbose_level=2)
     lines: list[str] = []
     for path, values in (difference.get("values_changed") or {}).items():
         lines.append(f"{_path(path)}: {_show(values['old_value'])} -> {_show(values['new_value'])}")
@@ -39,9 +28,9 @@ def template_details(before: dict[str, Any], after: dict[str, Any]) -> list[str]
     return sorted(lines, key=lambda line: line.lstrip("+- "))
 
 
-def task_details(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
-    old = set((before or {}).get("tasks") or ())
-    new = set((after or {}).get("tasks") or ())
+def task_details(before: User | None, after: User | None) -> list[str]:
+    old = before.tasks if before else frozenset()
+    new = after.tasks if after else frozenset()
     return [f"+ {t}" for t in sorted(new - old)] + [f"- {t}" for t in sorted(old - new)]
 
 

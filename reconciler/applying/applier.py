@@ -1,0 +1,200 @@
+"""Executes a plan exactly: in the plan's order, one change at a time, a result for each.
+
+It stops at the first failure and says what was applied, what failed (or is uncertain: a write
+whose answer never came) and what was not attempted. Meta's limits are not failures:
+- a create refused because the hourly creation budget is spent (a rate-limit code) defers it and
+  every create after it, without another call; with ``wait``, apply waits until the window
+  reopens (Meta's estimate, else the ledger's) and goes on. The ledger's prediction alone never
+  skips a create: the Graph API is the source of truth, and one refused call is cheap;
+- a create refused because the name is locked after a deletion is blocked, with the date the
+  lock ends;
+- an edit refused by the edit quota or the template's status is deferred.
+Which Graph answer is which is decided by ``GraphError``. Every write is recorded in the ledger,
+so the next plan can predict these limits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ..errors import GraphError, GraphTransportError, StalePlanError
+from ..graph import waba
+from ..graph.client import GraphClient
+from ..ledger import LOCK_DAYS, AccountLedger, Ledger, lock_key
+from ..model import LiveTemplate, Template, User
+from ..planning.plan import AccountPlan, Action, Change, Plan
+from .result import ApplyResult, ChangeResult, Outcome
+
+Progress = Callable[[int, int, ChangeResult], None]
+Waiting = Callable[[float, dt.datetime], None]  # seconds left, until when
+
+
+@dataclass(frozen=True)
+class Options:
+    wait: bool = False  # wait for the creation window instead of deferring
+    poll_seconds: float = 15.0
+    progress: Progress | None = None
+    waiting: Waiting | None = None
+
+
+def refuse_if_stale(plan: Plan, fingerprints: Mapping[str, str]) -> None:
+    moved = [a.account for a in plan.accounts if fingerprints.get(a.account) != a.fingerprint]
+    if moved:
+        raise StalePlanError(
+            f"live state changed since the plan was made (account{'s' if len(moved) > 1 else ''}: "
+            f"{', '.join(moved)}); nothing was applied. Run plan again."
+        )
+
+
+def apply_plan(plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger | None = None,
+               options: Options | None = None) -> ApplyResult:
+    run = _Run(plan, clients, ledger or Ledger(None), options or Options())
+    for account in plan.accounts:
+        run.account(account)
+    return run.result
+
+
+class _Run:
+    """One apply: walks the accounts in plan order, keeping the count for progress."""
+
+    def __init__(self, plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger, options: Options) -> None:
+        self.clients = clients
+        self.ledger = ledger
+        self.options = options
+        self.result = ApplyResult()
+        self.total = sum(1 for c in plan.changes if c.action.executes)
+        self.done = 0
+        self.stop = False
+
+    def account(self, account: AccountPlan) -> None:
+        client = self.clients[account.account]
+        book = self.ledger.account(account.waba_id)
+        creates_deferred = False
+        for change in account.changes:
+            if not change.action.executes:
+                self._keep(change)
+                continue
+            if self.stop:
+                outcome = _result(change, Outcome.NOT_ATTEMPTED)
+            elif change.creates and creates_deferred:
+                outcome = _result(change, Outcome.DEFERRED, "creation budget spent")
+            else:
+                outcome = self._attempt(client, account, book, change)
+                creates_deferred = creates_deferred or (outcome.outcome is Outcome.DEFERRED and change.creates)
+                self.stop = outcome.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)
+            self.result.results.append(outcome)
+            self.done += 1
+            if self.options.progress is not None:
+                self.options.progress(self.done, self.total, outcome)
+        if not self.stop and account.business_id and any(c.kind == "user" and c.action.executes for c in account.changes):
+            _verify_users(client, account, self.result)
+            self.stop = self.result.stopped
+
+    def _keep(self, change: Change) -> None:
+        """A change the plan did not let happen: reported as the plan said, never attempted."""
+        deferred = change.action is Action.DEFERRED
+        self.result.results.append(_result(change, Outcome.DEFERRED if deferred else Outcome.BLOCKED, change.reason))
+        if deferred and change.not_before:
+            self.result.later(change.not_before)
+
+    def _attempt(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
+        while True:
+            try:
+                template_id = _execute(client, account.waba_id, change)
+            except GraphTransportError as error:
+                return _result(change, Outcome.UNCERTAIN, str(error))
+            except GraphError as error:
+                now = client.server_now()
+                if error.rate_limited and change.creates:
+                    until = _regained(error, book, now, account.limits.creates_per_hour)
+                    book.throttled(until)
+                    if self.options.wait:
+                        self._wait_until(client, until)
+                        continue
+                    self.result.later(until)
+                    return _result(change, Outcome.DEFERRED, f"creation budget spent (Meta: code {error.code})")
+                if error.name_locked and change.creates and isinstance(change.after, Template):
+                    key = lock_key(change.after.name, change.after.language)
+                    until = book.lock_until(key, now) or now + LOCK_DAYS
+                    book.locked(key, until)
+                    return _result(change, Outcome.BLOCKED, f"name locked by a recent deletion until about {until:%Y-%m-%d}; rename it")
+                if error.edit_refused and change.action is Action.EDIT:
+                    return _result(change, Outcome.DEFERRED, "Meta refused the edit now (edit quota or review status)")
+                return _result(change, Outcome.FAILED, str(error))
+            _record(client, book, change)
+            return _result(change, Outcome.APPLIED, template_id=template_id)
+
+    def _wait_until(self, client: GraphClient, until: dt.datetime) -> None:
+        """Sleep until the API's clock reaches ``until``, re-reading that clock as it goes."""
+        while True:
+            left = (until - client.server_now()).total_seconds()
+            if left <= 0:
+                return
+            if self.options.waiting is not None:
+                self.options.waiting(left, until)
+            time.sleep(min(left, self.options.poll_seconds))
+            client.get("me", {"fields": "id"})  # refreshes the server time from its Date header
+
+
+def _regained(error: GraphError, book: AccountLedger, now: dt.datetime, per_hour: int) -> dt.datetime:
+    """When creating may go on: Meta's estimate, else the ledger's, else an hour from now."""
+    minutes = error.regain_minutes
+    until = now + dt.timedelta(minutes=minutes) if minutes else book.next_create_slot(now, per_hour)
+    return until if until > now else now + dt.timedelta(hours=1)
+
+
+def _result(change: Change, outcome: Outcome, detail: str | None = None, template_id: str | None = None) -> ChangeResult:
+    return ChangeResult(change.account, change.key, change.action, outcome, detail, template_id)
+
+
+def _record(client: GraphClient, book: AccountLedger, change: Change) -> None:
+    """What the next plan needs to predict Meta's limits: creations, edits, the locks deletes cause."""
+    now = client.server_now()
+    current = change.before
+    if isinstance(current, LiveTemplate) and current.status == "APPROVED":
+        if change.action in (Action.DELETE, Action.REPLACE):
+            book.locked(lock_key(current.template.name, current.template.language), now + LOCK_DAYS)
+        if change.action is Action.EDIT:
+            book.edited(current.id, now)
+    if change.creates:
+        book.created(now)
+
+
+def _execute(client: GraphClient, waba_id: str, change: Change) -> str | None:
+    """One change, through the Graph calls its action needs; the template id it touched."""
+    current, wanted = change.before, change.after
+    if isinstance(wanted, User):
+        waba.assign_user(client, waba_id, wanted.user_id, wanted.tasks)
+        return None
+    if isinstance(current, User):
+        waba.unassign_user(client, waba_id, current.user_id)
+        return None
+    if change.action in (Action.DELETE, Action.REPLACE) and isinstance(current, LiveTemplate):
+        waba.delete_template(client, waba_id, current.template.name, current.id)
+    if change.action in (Action.CREATE, Action.REPLACE) and isinstance(wanted, Template):
+        return str(waba.create_template(client, waba_id, wanted).get("id") or "") or None
+    if change.action is Action.EDIT and isinstance(current, LiveTemplate) and isinstance(wanted, Template):
+        waba.edit_template(client, current.id, wanted,
+                           with_category=wanted.category != current.template.category,
+                           with_parameter_format=wanted.parameter_format != current.template.parameter_format)
+        return current.id
+    return None
+
+
+def _verify_users(client: GraphClient, account: AccountPlan, result: ApplyResult) -> None:
+    """Meta may merge rather than replace task sets: read back and compare with the plan."""
+    assert account.business_id is not None
+    live = {u.user_id: u.tasks for u in waba.fetch_users(client, account.waba_id, account.business_id)}
+    for change in account.changes:
+        if change.kind != "user" or not change.action.executes:
+            continue
+        user = change.after or change.before
+        assert isinstance(user, User)
+        wanted = change.after.tasks if isinstance(change.after, User) else None
+        if live.get(user.user_id) != wanted:
+            got = sorted(live[user.user_id]) if user.user_id in live else "not assigned"
+            detail = f"read back {got}, expected {sorted(wanted) if wanted else 'not assigned'}"
+            result.results.append(_result(change, Outcome.FAILED, detail))

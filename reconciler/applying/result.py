@@ -1,0 +1,76 @@
+"""What an apply did, as data: one outcome per change, from a closed set.
+
+The outcomes are shared by the applier (which decides them), the renderer (which words them) and
+the CLI (which maps them to exit codes):
+
+    applied         the write took effect
+    failed          Meta refused it; apply stopped there
+    uncertain       the write's answer never came: it may or may not have happened
+    deferred        Meta's limits allow it later (creation budget, edit quota)
+    blocked         it cannot happen as planned: the plan blocked it, or Meta refused the create
+                    because the name is locked after a deletion
+    not_attempted   apply had stopped at a failure before reaching it
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ..planning.plan import Action
+
+
+class Outcome(str, Enum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    DEFERRED = "deferred"
+    BLOCKED = "blocked"
+    NOT_ATTEMPTED = "not_attempted"
+
+    @property
+    def phrase(self) -> str:
+        return self.value.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    account: str
+    key: str
+    action: Action  # as planned
+    outcome: Outcome
+    detail: str | None = None
+    template_id: str | None = None  # of a created or edited template, for --wait-for-review
+
+    @property
+    def waits_on_time(self) -> bool:
+        """Deferred, or a planned write Meta blocked for now (a name lock): a later run can do it.
+
+        A change the plan itself blocked waits on a person, not on time."""
+        return self.outcome is Outcome.DEFERRED or (self.outcome is Outcome.BLOCKED and self.action.executes)
+
+
+@dataclass
+class ApplyResult:
+    results: list[ChangeResult] = field(default_factory=list)
+    retry_at: dt.datetime | None = None  # when deferred work may run
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    def of(self, outcome: Outcome) -> list[ChangeResult]:
+        return [r for r in self.results if r.outcome is outcome]
+
+    @property
+    def stopped(self) -> bool:
+        """A write failed or its answer was lost: apply stopped there."""
+        return self.count(Outcome.FAILED) + self.count(Outcome.UNCERTAIN) > 0
+
+    @property
+    def waiting(self) -> bool:
+        """Something is left that a later run can do."""
+        return any(r.waits_on_time for r in self.results)
+
+    def later(self, moment: dt.datetime) -> None:
+        self.retry_at = moment if self.retry_at is None else min(self.retry_at, moment)

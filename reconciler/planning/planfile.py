@@ -1,0 +1,184 @@
+"""Plan <-> JSON: the one place where a plan becomes JSON and JSON becomes a plan again.
+
+The JSON is the plan file (``plan --out``) and ``plan --format json``; it is checked against
+``schemas/plan.schema.json`` both when written and when read back. A change's ``before`` and
+``after`` are the model objects of the plan, written as Meta's template fields (plus the live id
+and status on the ``before`` side) or as a user's id and tasks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import tempfile
+from typing import Any
+
+from .. import __version__
+from ..errors import PlanFileError
+from ..model import LiveTemplate, Template, User
+from ..schemas import validator
+from .plan import AccountPlan, Action, After, Before, Change, Limits, Plan, Usage
+
+FORMAT = "wabactl-plan"
+VERSION = 1
+LIVE_FACTS = ("rejected_reason", "previous_category", "correct_category", "quality")
+
+
+def to_dict(plan: Plan) -> dict[str, Any]:
+    counts = plan.counts()
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "wabactl_version": __version__,
+        "created_at": plan.created_at,
+        "summary": {action.value: counts[action] for action in Action},
+        "accounts": [_account(a) for a in plan.accounts],
+    }
+
+
+def _account(account: AccountPlan) -> dict[str, Any]:
+    # One "usage" object for readers: the cap's numbers and the limits the plan was checked with.
+    usage = {} if account.usage is None else dataclasses.asdict(account.usage) | dataclasses.asdict(account.limits)
+    return {
+        "account": account.account,
+        "waba_id": account.waba_id,
+        "business_id": account.business_id,
+        "token_env": account.token_env,
+        "fingerprint": account.fingerprint,
+        "manages_users": account.manages_users,
+        "token_user": account.token_user,
+        "usage": usage,
+        "warnings": list(account.warnings),
+        "statuses": dict(account.statuses),
+        "changes": [
+            {
+                "key": c.key,
+                "action": c.action.value,
+                "before": _side(c.before),
+                "after": _side(c.after),
+                "reason": c.reason,
+                "not_before": c.not_before.isoformat() if c.not_before else None,
+                "wave": c.wave,
+            }
+            for c in account.changes
+        ],
+    }
+
+
+def _side(side: Before | After | None) -> dict[str, Any] | None:
+    if side is None:
+        return None
+    if isinstance(side, User):
+        return {"user_id": side.user_id, "tasks": sorted(side.tasks)} | ({"name": side.name} if side.name else {})
+    if isinstance(side, LiveTemplate):
+        facts = {name: getattr(side, name) for name in LIVE_FACTS if getattr(side, name) is not None}
+        return side.template.payload() | {"id": side.id, "status": side.status} | facts
+    return side.payload()
+
+
+def from_dict(data: Any) -> Plan:
+    problems = schema_problems(data)
+    if problems:
+        raise PlanFileError("not a valid wabactl plan: " + "; ".join(problems[:5]))
+    accounts = tuple(
+        AccountPlan(
+            account=a["account"],
+            waba_id=a["waba_id"],
+            business_id=a["business_id"],
+            token_env=a["token_env"],
+            fingerprint=a["fingerprint"],
+            manages_users=a["manages_users"],
+            token_user=a["token_user"],
+            usage=_fields(Usage, a["usage"]) if a["usage"] else None,
+            limits=_fields(Limits, a["usage"]) if a["usage"] else Limits.default(),
+            warnings=tuple(a["warnings"]),
+            statuses=a["statuses"],
+            changes=tuple(_change(a["account"], c) for c in a["changes"]),
+        )
+        for a in data["accounts"]
+    )
+    return Plan(accounts=accounts, created_at=data["created_at"])
+
+
+def _change(account: str, raw: dict[str, Any]) -> Change:
+    user = raw["key"].startswith("user.")
+    before, after = raw["before"], raw["after"]
+    return Change(
+        account=account,
+        key=raw["key"],
+        action=Action(raw["action"]),
+        before=None if before is None else _user(before) if user else _live_template(before),
+        after=None if after is None else _user(after) if user else _template(after),
+        reason=raw["reason"],
+        not_before=dt.datetime.fromisoformat(raw["not_before"]) if raw["not_before"] else None,
+        wave=raw["wave"],
+    )
+
+
+def _fields(kind: Any, raw: dict[str, Any]) -> Any:
+    return kind(**{f.name: raw[f.name] for f in dataclasses.fields(kind)})
+
+
+def _template(raw: dict[str, Any]) -> Template:
+    return Template(raw["name"], raw["language"], raw["category"], tuple(raw["components"]), raw["parameter_format"])
+
+
+def _live_template(raw: dict[str, Any]) -> LiveTemplate:
+    facts = {name: raw[name] for name in LIVE_FACTS if name in raw}
+    return LiveTemplate(_template(raw), raw["id"], raw["status"], **facts)
+
+
+def _user(raw: dict[str, Any]) -> User:
+    return User(raw["user_id"], frozenset(raw["tasks"]), raw.get("name"))
+
+
+def schema_problems(data: Any) -> list[str]:
+    """Messages for a plan that does not match ``plan.schema.json``."""
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
+        for e in validator("plan.schema.json").iter_errors(data)
+    ]
+
+
+def dumps(plan: Plan) -> str:
+    data = to_dict(plan)
+    problems = schema_problems(data)
+    if problems:  # a bug in wabactl, not in the user's input
+        raise AssertionError(f"plan does not match its schema: {problems}")
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def save(plan: Plan, path: str) -> None:
+    """Written atomically: a plan file is either whole or absent."""
+    text = dumps(plan)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".wabactl-plan-")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temporary, path)
+
+
+def load(path: str) -> Plan:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as error:
+        raise PlanFileError(f"{path}: cannot read plan file: {error.strerror}") from error
+    except ValueError as error:
+        raise PlanFileError(f"{path}: not a JSON plan file: {error}") from error
+    try:
+        return from_dict(data)
+    except PlanFileError as error:
+        raise PlanFileError(f"{path}: {error}") from error
+
+
+def looks_like_plan(path: str) -> bool:
+    """A plan file is JSON with ``"format": "wabactl-plan"``; a config file is YAML."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            head = handle.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head.lstrip().startswith("{") and FORMAT in head

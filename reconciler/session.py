@@ -1,0 +1,232 @@
+"""The run layer: everything a command does between parsing its arguments and rendering.
+
+It turns configs and the environment into Graph clients, reads live state in parallel, makes the
+plan and checks its safety, checks a saved plan against live state, applies, waits for review,
+and keeps the ledger. It returns results as data and prints nothing; ``cli.py`` renders them and
+picks exit codes. Benchmarks and other programs use it the same way::
+
+    with open_session(anchor="wabactl.yaml") as run:
+        plan = run.plan(load_desired(["wabactl.yaml"]))
+        result = run.apply(plan)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import pathlib
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from . import ledger as ledgers
+from .applying import applier, review
+from .applying.result import ApplyResult
+from .desired import config, importer
+from .emulator import Emulator, SeedError
+from .errors import CredentialsError, EmulatorError, ReconcilerError
+from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
+from .graph import waba as graph_waba
+from .ledger import Ledger
+from .model import DesiredAccount, DesiredState, LiveAccount
+from .planning import planfile, safety
+from .planning.plan import AccountPlan, Plan
+from .planning.planner import make_plan
+
+DEFAULT_PARALLELISM = 8  # accounts read at once; each account's own calls stay sequential
+DEFAULT_SEED = pathlib.Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
+STATE_DIR = ".wabactl"
+
+Item = TypeVar("Item")
+Value = TypeVar("Value")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where Graph calls go; for an in-process emulator, the tokens its seed knows."""
+
+    base_url: str
+    seed_tokens: tuple[str, ...] = ()
+
+
+@contextlib.contextmanager
+def graph_target(emulator_seed: str | None, environ: Mapping[str, str]) -> Iterator[Target]:
+    """An in-process emulator, or WABACTL_GRAPH_URL (default: Meta's Graph API)."""
+    if emulator_seed is None:
+        yield Target(environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL)
+        return
+    running = start_emulator(emulator_seed)
+    try:
+        yield Target(running.url, tuple(running.world.tokens))
+    finally:
+        running.stop()
+
+
+def start_emulator(seed: str | None, port: int = 0, state_file: str | None = None) -> Emulator:
+    """A Graph API emulator on loopback, serving in a background thread."""
+    try:
+        return Emulator(seed, port=port, state_file=state_file).start()
+    except (SeedError, OSError, ValueError) as error:
+        raise EmulatorError(f"cannot start the emulator: {error}") from error
+
+
+def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
+    """The config files' desired state, narrowed to ``accounts`` when any are named."""
+    desired = config.load(paths)
+    if not accounts:
+        return desired
+    known = {a.name for a in desired.accounts}
+    unknown = sorted(set(accounts) - known)
+    if unknown:
+        raise ReconcilerError(f"no such account: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return DesiredState(tuple(a for a in desired.accounts if a.name in accounts))
+
+
+def open_ledger(state_dir: str | None, anchor: str) -> tuple[Ledger, list[str]]:
+    """The ledger in ``state_dir`` (default: ``.wabactl`` beside ``anchor``), and its problems.
+
+    A broken ledger is never fatal: its problems are reported and the file is otherwise ignored."""
+    if state_dir is None:
+        folder = anchor if os.path.isdir(anchor) else os.path.dirname(os.path.abspath(anchor))
+        state_dir = os.path.join(folder, STATE_DIR)
+    return ledgers.load(ledgers.ledger_path(state_dir))
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A live WABA as config YAML, with what it holds."""
+
+    text: str
+    templates: int
+    languages: int
+    users: int
+
+
+@dataclass
+class Session:
+    """One run against one Graph API: a client per account, the ledger, the worker count."""
+
+    target: Target
+    ledger: Ledger
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    parallelism: int = DEFAULT_PARALLELISM
+    warnings: list[str] = field(default_factory=list)  # for the person running it (a broken ledger)
+    clients: dict[str, GraphClient] = field(default_factory=dict)  # by account name
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # --- clients -------------------------------------------------------------------------------
+
+    def client(self, account: str, token_env: str) -> GraphClient:
+        with self._lock:
+            if account not in self.clients:
+                self.clients[account] = self._new_client(token_env)
+            return self.clients[account]
+
+    def _new_client(self, token_env: str) -> GraphClient:
+        token = self.environ.get(token_env)
+        if self.target.seed_tokens and token not in self.target.seed_tokens:
+            # An emulator run needs no real token, and a real one must not be sent to it:
+            # the seed's first token stands in.
+            token = self.target.seed_tokens[0]
+        if not token:
+            raise CredentialsError(f"no access token: set the environment variable {token_env}")
+        version = self.environ.get("WABACTL_API_VERSION") or DEFAULT_API_VERSION
+        return GraphClient(token, base_url=self.target.base_url, api_version=version)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+    # --- plan ----------------------------------------------------------------------------------
+
+    def read_live(self, accounts: Sequence[DesiredAccount]) -> list[LiveAccount]:
+        """Each account's live state, ``parallelism`` accounts at a time, in the given order."""
+        for account in accounts:  # every token is found before any request is sent
+            self.client(account.name, account.token_env)
+
+        def read(account: DesiredAccount) -> LiveAccount:
+            return graph_waba.fetch_account(self.clients[account.name], account.waba_id, account.business_id,
+                                            with_users=account.users is not None)
+
+        return self._parallel(read, accounts)
+
+    def plan(self, desired: DesiredState, allow_destroy: bool = False) -> Plan:
+        """Read live state, plan against it and the ledger, and check the plan's safety valves."""
+        lives = self.read_live(desired.accounts)
+        books = {a.waba_id: self.ledger.account(a.waba_id) for a in desired.accounts}
+        made = make_plan(list(zip(desired.accounts, lives, strict=True)), books)
+        safety.check(made, allow_destroy)
+        return made
+
+    def saved_plan(self, path: str, allow_destroy: bool = False) -> Plan:
+        """A plan file, refused unless it is safe and live state is still what it was made from."""
+        saved = planfile.load(path)
+        safety.check(saved, allow_destroy)
+        for account in saved.accounts:
+            self.client(account.account, account.token_env)
+
+        def fingerprint(account: AccountPlan) -> tuple[str, str]:
+            live = graph_waba.fetch_account(self.clients[account.account], account.waba_id, account.business_id,
+                                            with_users=account.manages_users)
+            return account.account, live.fingerprint(frozenset(c.key for c in account.changes))
+
+        applier.refuse_if_stale(saved, dict(self._parallel(fingerprint, saved.accounts)))
+        return saved
+
+    # --- apply ---------------------------------------------------------------------------------
+
+    def apply(self, plan: Plan, options: applier.Options | None = None) -> ApplyResult:
+        """Execute the plan; the ledger is written afterwards, whatever happened."""
+        try:
+            return applier.apply_plan(plan, self.clients, self.ledger, options)
+        finally:
+            ledgers.save(self.ledger, self._server_now())
+
+    def wait_for_review(self, plan: Plan, result: ApplyResult, timeout: float, poll_seconds: float,
+                        waiting: review.Waiting | None = None) -> list[review.Verdict]:
+        return review.wait_for_review(plan, result, self.clients, timeout, poll_seconds, waiting)
+
+    # --- import --------------------------------------------------------------------------------
+
+    def import_account(self, waba_id: str, business_id: str | None, account: str | None,
+                       token_env: str = config.DEFAULT_TOKEN_ENV) -> Imported:
+        """Config YAML for a live WABA; planning it again shows no changes."""
+        client = self.client(account or waba_id, token_env)
+        live = graph_waba.fetch_account(client, waba_id, business_id, with_users=business_id is not None)
+        name = account or importer.account_name(graph_waba.fetch_waba_name(client, waba_id), waba_id)
+        named_env = token_env if token_env != config.DEFAULT_TOKEN_ENV else None
+        text = importer.to_yaml(importer.config_for(live, name, business_id, named_env))
+        return Imported(text, len({t.template.name for t in live.templates}), len(live.templates), len(live.users or ()))
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _parallel(self, work: Callable[[Item], Value], items: Sequence[Item]) -> list[Value]:
+        if len(items) <= 1 or self.parallelism <= 1:
+            return [work(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.parallelism, len(items))) as pool:
+            return list(pool.map(work, items))
+
+    def _server_now(self) -> dt.datetime:
+        """The Graph API's time, as its latest answer told it."""
+        if not self.clients:
+            return dt.datetime.now(dt.UTC)
+        return max(client.server_now() for client in self.clients.values())
+
+
+@contextlib.contextmanager
+def open_session(anchor: str | None, state_dir: str | None = None, emulator_seed: str | None = None,
+                 parallelism: int = DEFAULT_PARALLELISM, environ: Mapping[str, str] | None = None) -> Iterator[Session]:
+    """A session whose ledger sits beside ``anchor`` (a config or plan file) or in ``state_dir``
+    (no ledger when both are None), against ``WABACTL_GRAPH_URL`` or an in-process emulator
+    seeded from ``emulator_seed``."""
+    environment = os.environ if environ is None else environ
+    book, problems = (Ledger(None), []) if anchor is None and state_dir is None else open_ledger(state_dir, anchor or ".")
+    with graph_target(emulator_seed, environment) as target:
+        session = Session(target, book, environment, parallelism, problems)
+        try:
+            yield session
+        finally:
+            session.close()
