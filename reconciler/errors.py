@@ -83,7 +83,6 @@ class GraphError(ReconcilerError):
         self.status = status
         self.code = code
         self.subcode = subcode
-        self.graph_message = message
         self.user_message = user_message
         self.fbtrace_id = fbtrace_id
         self.is_transient = is_transient  # Meta's own flag, as the answer gave it

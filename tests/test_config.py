@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import pytest
 
 from reconciler.desired import config
 from reconciler.errors import ConfigError
+from reconciler.model import AccountSettings
+from reconciler.schemas import load_schema
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "config"
 
@@ -130,3 +133,20 @@ def test_defaults_and_overrides_build_the_model(tmp_path):
 def test_example_config_is_valid():
     desired = config.load([str(pathlib.Path(__file__).parent.parent / "examples" / "wabactl.yaml")])
     assert desired.accounts[0].name == "acme-main"
+
+
+def test_policy_defaults_are_the_model_s_and_the_schema_agrees():
+    """The defaults live once, in AccountSettings; the schema's ``default`` annotations (what
+    editors show) must say the same, and a config that sets nothing gets exactly them."""
+    policy = load_schema("config.schema.json")["$defs"]["policy"]["properties"]
+    defaults = AccountSettings()
+    documented = {
+        "on_change": policy["on_change"]["default"],
+        "prune_templates": policy["prune"]["properties"]["templates"]["default"],
+        "prune_users": policy["prune"]["properties"]["users"]["default"],
+        **{name: policy["limits"]["properties"][name]["default"] for name in policy["limits"]["properties"]},
+    }
+    assert documented == {name: getattr(defaults, name) for name in documented}
+    assert set(documented) == {f.name for f in dataclasses.fields(AccountSettings)} - {"protect"}
+    (account,) = config.load([str(FIXTURES / "valid_minimal.yaml")]).accounts
+    assert account.settings == defaults

@@ -73,8 +73,9 @@ def _side(side: Before | After | None) -> dict[str, Any] | None:
     if isinstance(side, User):
         return {"user_id": side.user_id, "tasks": sorted(side.tasks)} | ({"name": side.name} if side.name else {})
     if isinstance(side, LiveTemplate):
-        facts = {name: getattr(side, name) for name in LIVE_FACTS if getattr(side, name) is not None}
-        return side.template.payload() | {"id": side.id, "status": side.status} | facts
+        facts = {"rejected_reason": side.rejected_reason, "previous_category": side.previous_category,
+                 "correct_category": side.correct_category, "quality": side.quality}
+        return side.template.payload() | {"id": side.id, "status": side.status} | {k: v for k, v in facts.items() if v is not None}
     return side.payload()
 
 
