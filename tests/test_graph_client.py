@@ -95,3 +95,22 @@ def test_users_need_business_and_read_tasks(load, client):
     load()
     users = graph_waba.fetch_users(client, WABA, BUSINESS)
     assert [(u.user_id, sorted(u.tasks)) for u in users] == [("900000000000001", ["MANAGE"])]
+
+
+def test_errors_are_classified_by_code_and_subcode(load, emulator):
+    load(seed_with([template("a")]))
+    limited = GraphClient("messaging-only-token", base_url=emulator.url, retries=0)
+    with pytest.raises(GraphError) as caught:
+        limited.post(f"{WABA}/message_templates", {"name": "b", "language": "en_US", "category": "UTILITY",
+                                                   "components": [body("Your order {{1}} ships today.", "#1")]})
+    assert caught.value.code == 200 and caught.value.permission_denied and not caught.value.transient
+    cases = {
+        (100, 2388023, 400): "name_locked", (100, 2388039, 400): "edit_refused", (80008, None, 400): "rate_limited",
+        (2, None, 500): "transient", (1, None, 400): "transient", (10, None, 403): "permission_denied",
+    }
+    kinds = ("name_locked", "edit_refused", "rate_limited", "transient", "permission_denied")
+    for (code, subcode, status), kind in cases.items():
+        error = GraphError("POST", "/x", status, code, subcode)
+        assert [k for k in kinds if getattr(error, k)] == [kind], (code, subcode)
+    assert not GraphError("GET", "/x", 400, 80007).transient  # the WABA rate limit: calling again prolongs it
+    assert GraphError("GET", "/x", 400, 100, 2388024).transient is False

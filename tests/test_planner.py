@@ -106,6 +106,7 @@ def test_order_deletes_before_creates_and_users_last():
         live([live_template(name="a_old")], users=()),
     )
     assert [c.action for c in plan.changes] == [Action.DELETE, Action.CREATE, Action.CREATE]
+    assert plan.creates == 1  # a user is not a template create: it spends no creation budget
     assert plan.changes[-1].kind == "user"
 
 
@@ -134,6 +135,7 @@ def test_creates_fall_into_waves_by_the_rolling_hour():
     book = AccountLedger(creations=[now - dt.timedelta(minutes=30)] * 2)
     current = LiveAccount("1", (), None, observed_at=now)
     plan = plan_account(desired([template(f"t{i}") for i in range(5)], creates_per_hour=3), current, book)
+    assert plan.creates == 5 and all(c.creates for c in plan.changes)
     waves = [(c.wave, c.not_before) for c in plan.changes]
     later = now + dt.timedelta(minutes=30)
     latest = now + dt.timedelta(minutes=60)

@@ -5,7 +5,7 @@ Start it with ``Emulator(seed).start()`` (tests), ``--emulator`` on the CLI, or
 ``wabactl emulator --seed FILE``.
 """
 
-from .seed import SeedError, build_world, load_seed_file
+from .seed import SeedError
 from .server import Emulator
 
-__all__ = ["Emulator", "SeedError", "build_world", "load_seed_file"]
+__all__ = ["Emulator", "SeedError"]

@@ -21,18 +21,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+import threading
+from typing import Any, Protocol
 
+from .faults import Faults
 from .params import Reply
 from .settings import Settings
-
-if TYPE_CHECKING:
-    from .server import EmulatorServer
+from .state import World
+from .templates import public
 
 META_FIELDS = ("status", "category", "previous_category", "correct_category", "rejected_reason", "quality_score")
 
 
-def handle(server: EmulatorServer, method: str, path: str, query: dict[str, Any], body: dict[str, Any]) -> Reply:
+class ControlledServer(Protocol):
+    """What the controls need from the server.
+
+    ``server.EmulatorServer`` fits it; naming that class here would make the two modules import
+    each other.
+    """
+
+    world: World
+    faults: Faults
+    log: list[dict[str, Any]]
+    log_lock: threading.Lock
+
+    def persist(self) -> None: ...
+
+    def reset(self, seed: dict[str, Any] | None) -> None: ...
+
+
+def handle(server: ControlledServer, method: str, path: str, body: dict[str, Any]) -> Reply:
     parts = [part for part in path.split("/") if part][1:]
     what = parts[0] if parts else ""
     world = server.world
@@ -76,7 +94,7 @@ def handle(server: EmulatorServer, method: str, path: str, query: dict[str, Any]
     raise ValueError(f"unknown emulator control: {method} {path}")
 
 
-def _set_template(server: EmulatorServer, template_id: str, body: dict[str, Any]) -> Reply:
+def _set_template(server: ControlledServer, template_id: str, body: dict[str, Any]) -> Reply:
     world = server.world
     unknown = sorted(set(body) - set(META_FIELDS))
     if unknown:
@@ -89,6 +107,4 @@ def _set_template(server: EmulatorServer, template_id: str, body: dict[str, Any]
         if body.get("status") and body["status"] != "PENDING":
             template["_review_due"] = None
         server.persist()
-        return Reply({k: v for k, v in template.items() if not k.startswith("_")})
-
-
+        return Reply(public(template))

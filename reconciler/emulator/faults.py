@@ -41,9 +41,9 @@ class Fault:
 
 
 class Faults:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self) -> None:
         self._faults: list[Fault] = []
-        self._random = random.Random(seed)
+        self._random = random.Random(0)
 
     def add(self, raw: dict[str, Any]) -> Fault:
         fault = Fault(**raw)

@@ -23,12 +23,10 @@ class Request:
     method: str
     path: str  # as received, without the query string
     segments: list[str]  # path parts after the version prefix
-    version: str
     params: dict[str, Any]
     base_url: str
     token: Token | None = None
     token_via: str | None = None  # "header", "query" or "body"; the token itself is never kept
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from . import accounts, errors, templates
@@ -64,7 +65,7 @@ def _waba(world: World, request: Request, waba_id: str, edge: str | None) -> Rep
         raise unknown_path(f"/{edge}")
     if method != "GET":
         accounts.require_management(request, f"WABA {waba_id}")
-    handlers: dict[tuple[str, str], Any] = {
+    handlers: dict[tuple[str, str], Callable[[World, Request, str], Reply]] = {
         ("message_templates", "GET"): templates.list_templates,
         ("message_templates", "POST"): templates.create_template,
         ("message_templates", "DELETE"): templates.delete_templates,

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from . import rules
+from . import content
 from .clock import Clock
 from .errors import GraphError
 from .settings import Settings
@@ -169,8 +169,8 @@ def _add_waba(world: World, waba_id: str, raw: dict[str, Any]) -> None:
 
 
 def _add_template(world: World, waba_id: str, raw: dict[str, Any]) -> None:
-    category = rules.check_category(raw["category"])
-    parameter_format = rules.check_parameter_format(raw.get("parameter_format"))
+    category = content.check_category(raw["category"])
+    parameter_format = content.check_parameter_format(raw.get("parameter_format"))
     status = str(raw.get("status", "APPROVED")).upper()
     if status not in TEMPLATE_STATUSES:
         raise ValueError(f"status must be one of {', '.join(TEMPLATE_STATUSES)}")
@@ -179,12 +179,12 @@ def _add_template(world: World, waba_id: str, raw: dict[str, Any]) -> None:
     review_after = raw.get("review_after_seconds")
     template = {
         "id": template_id,
-        "name": rules.check_name(raw["name"]),
-        "language": rules.check_language(raw["language"]),
+        "name": content.check_name(raw["name"]),
+        "language": content.check_language(raw["language"]),
         "category": category,
         "status": status,
         "parameter_format": parameter_format,
-        "components": rules.check_components(raw.get("components"), category, parameter_format),
+        "components": content.check_components(raw.get("components"), category, parameter_format),
         "rejected_reason": str(raw.get("rejected_reason", "NONE")),
         "quality_score": raw.get("quality_score") or {"score": "UNKNOWN", "date": int(now)},
         "last_updated_time": int(now),

@@ -226,7 +226,7 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(raw.decode("utf-8")) if raw else {}
             if not isinstance(body, dict):
                 raise ValueError("the body must be a JSON object")
-            return controls.handle(self.server, self.command, url.path, p.parse_query(url.query), body)
+            return controls.handle(self.server, self.command, url.path, body)
         except (ValueError, TypeError, KeyError) as error:
             return Reply({"error": {"message": str(error), "type": "EmulatorControlError", "code": 100}}, 400)
 
@@ -289,14 +289,12 @@ def _build(
         token, via = str(query[p.TOKEN_PARAM]), "query"
     params.pop(p.TOKEN_PARAM, None)
     parts = [part for part in path.split("/") if part]
-    version = ""
     if parts and VERSION_RE.match(parts[0]):
-        version = parts.pop(0)
+        parts.pop(0)
     request = Request(
         method=method.upper(),
         path=path,
         segments=parts,
-        version=version,
         params=params,
         base_url=base_url,
         token=world.tokens.get(token) if token else None,

@@ -90,5 +90,3 @@ def _rule(raw: dict[str, Any]) -> ReviewRule:
         raise ValueError("review rule outcome must be 'reject' or 'recategorize'")
     return rule
 
-
-DEFAULT_SETTINGS = Settings()

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import rules
+from . import content
 from .clock import Clock
 from .settings import ReviewRule, Settings
 
@@ -125,7 +125,7 @@ class World:
             template["last_updated_time"] = int(now)
 
     def _decide(self, template: dict[str, Any]) -> None:
-        if rules.adjacent_variables(template["components"]):
+        if content.adjacent_variables(template["components"]):
             template.update(status="REJECTED", rejected_reason="INVALID_FORMAT")
             return
         for rule in self.settings.review_rules:
@@ -192,6 +192,6 @@ def _matches(rule: ReviewRule, template: dict[str, Any]) -> bool:
     if rule.language and template["language"] != rule.language:
         return False
     if rule.body_contains:
-        if rule.body_contains.lower() not in rules.body_text(template["components"]).lower():
+        if rule.body_contains.lower() not in content.body_text(template["components"]).lower():
             return False
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import errors, paging, rules
+from . import content, errors, paging
 from . import params as p
 from .errors import GraphError, invalid_parameter
 from .params import Reply, Request
@@ -64,9 +64,9 @@ def _filtered(rows: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[s
         else:
             upper = {w.upper() for w in wanted}
             rows = [t for t in rows if t[field] in upper]
-    content = p.text(params, "content")
-    if content:
-        rows = [t for t in rows if content.lower() in rules.body_text(t["components"]).lower()]
+    body_contains = p.text(params, "content")
+    if body_contains:
+        rows = [t for t in rows if body_contains.lower() in content.body_text(t["components"]).lower()]
     return rows
 
 
@@ -97,11 +97,11 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     settings = world.settings
     _check_creation_budget(world, waba_id, now)
     params = request.params
-    name = rules.check_name(params.get("name"))
-    language = rules.check_language(params.get("language"))
-    category = rules.check_category(params.get("category"))
-    parameter_format = rules.check_parameter_format(params.get("parameter_format"))
-    components = rules.check_components(p.structured(params, "components"), category, parameter_format)
+    name = content.check_name(params.get("name"))
+    language = content.check_language(params.get("language"))
+    category = content.check_category(params.get("category"))
+    parameter_format = content.check_parameter_format(params.get("parameter_format"))
+    components = content.check_components(p.structured(params, "components"), category, parameter_format)
     if world.find_template(waba_id, name, language):
         raise invalid_parameter(
             f"There is already {language} content for this template. "
@@ -193,7 +193,7 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
         )
     category = template["category"]
     if params.get("category") not in (None, ""):
-        requested = rules.check_category(params["category"])
+        requested = content.check_category(params["category"])
         if status == "APPROVED" and requested != category:
             raise invalid_parameter(
                 "The category of an approved template can't be edited.",
@@ -212,12 +212,12 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
             )
     parameter_format = template["parameter_format"]
     if params.get("parameter_format") not in (None, ""):
-        parameter_format = rules.check_parameter_format(params["parameter_format"])
+        parameter_format = content.check_parameter_format(params["parameter_format"])
     components = template["components"]
     if params.get("components") not in (None, ""):
-        components = rules.check_components(p.structured(params, "components"), category, parameter_format)
+        components = content.check_components(p.structured(params, "components"), category, parameter_format)
     elif parameter_format != template["parameter_format"]:
-        components = rules.check_components(components, category, parameter_format)
+        components = content.check_components(components, category, parameter_format)
     if status == "APPROVED":
         template["_edits"] = world.recent(template["_edits"], now, 30 * DAY) + [now]
     template.update(

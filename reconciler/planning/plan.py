@@ -145,6 +145,7 @@ class AccountPlan:
 
     @property
     def creates(self) -> int:
+        """Template creates in this account's plan: what its hourly creation budget must cover."""
         return sum(1 for change in self.changes if change.creates)
 
 
@@ -165,7 +166,3 @@ class Plan:
         for change in self.changes:
             counts[change.action] += 1
         return counts
-
-    @property
-    def creates(self) -> int:
-        return sum(account.creates for account in self.accounts)
