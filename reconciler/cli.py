@@ -39,18 +39,14 @@ def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
         debug = bool((click.get_current_context().find_root().params or {}).get("debug"))
         try:
             code = command(*args, **kwargs)
-        except ReconcilerError as error:
+        except (ReconcilerError, OSError) as error:  # OSError: a file we were asked to read or write, not a bug
             if debug:
                 traceback.print_exc()
-            click.echo(f"Error: {error}", err=True)
-            sys.exit(EXIT_ERROR)
-        except OSError as error:  # a file we were asked to write or read: not a bug, no traceback
-            if debug:
-                traceback.print_exc()
-            click.echo(f"Error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), err=True)
+            message = str(error) if isinstance(error, ReconcilerError) else f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")
+            echo_err(f"Error: {message}")
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            echo_err("Interrupted.")
             sys.exit(130)
         sys.exit(code)
 
@@ -58,16 +54,17 @@ def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
 
 
 emulator_option = click.option("--emulator", "emulator_seed", is_flag=False, flag_value=str(DEFAULT_SEED), default=None, metavar="[SEED]",
-                         help="Start the Graph API emulator in-process with this seed (default: the example seed).")
+                               help="Start the Graph API emulator in-process with this seed (default: the example seed).")
 state_dir_option = click.option("--state-dir", type=click.Path(file_okay=False),
-                          help="Where the ledger lives (default: .wabactl beside the first config file or plan file).")
+                                help="Where the ledger lives (default: .wabactl beside the first config file or plan file).")
 parallelism_option = click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM, show_default=True,
-                            help="How many accounts are read at once.")
+                                  help="How many accounts are read at once.")
+echo_err = functools.partial(click.echo, err=True)
 
 
 def echo_warnings(run: Session) -> None:
     for warning in run.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo_err(f"warning: {warning}")
 
 
 def echo_report(part: report.Report) -> None:
@@ -91,11 +88,7 @@ def main(debug: bool) -> None:
 @handle_errors
 def validate(paths: tuple[str, ...]) -> int:
     """Check config files without touching the network."""
-    desired = load_desired(paths)
-    templates = sum(len({t.name for t in a.templates}) for a in desired.accounts)
-    languages = sum(len(a.templates) for a in desired.accounts)
-    users = sum(len(a.users or ()) for a in desired.accounts)
-    click.echo(f"Config valid: {len(desired.accounts)} account(s), {templates} template(s) in {languages} language(s), {users} user(s).")
+    click.echo(render.config_summary(load_desired(paths)))
     return EXIT_OK
 
 
@@ -121,7 +114,7 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
     click.echo(render.render(made, fmt, use_color(no_color)), nl=False)
     if out:
         planfile.save(made, out)
-        click.echo(f"Plan saved to {out}; run `wabactl apply {out}` to carry it out.", err=True)
+        echo_err(f"Plan saved to {out}; run `wabactl apply {out}` to carry it out.")
     return EXIT_CHANGES if detailed_exitcode and made.has_changes() else EXIT_OK
 
 
@@ -155,14 +148,14 @@ def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...],
             if early is not None:
                 return early
         options = Options(wait=wait, poll_seconds=poll_interval,
-                          progress=lambda done, total, result: click.echo(report.progress_line(done, total, result), err=True),
-                          waiting=lambda left, until: click.echo(report.countdown_line(left, until), err=True))
+                          progress=lambda done, total, result: echo_err(report.progress_line(done, total, result)),
+                          waiting=lambda left, until: echo_err(report.countdown_line(left, until)))
         result = run.apply(chosen, options)
         echo_report(report.apply_report(result))
         code = apply_exit_code(result)
         if wait_for_review and not result.stopped:
             verdicts = run.wait_for_review(chosen, result, timeout, poll_interval,
-                                           lambda pending, left: click.echo(report.review_progress_line(pending, left), err=True))
+                                           lambda pending, left: echo_err(report.review_progress_line(pending, left)))
             echo_report(report.review_report(verdicts))
             code = max(code, EXIT_ERROR if any(v.in_review or v.status == "REJECTED" for v in verdicts) else EXIT_OK)
     return code
@@ -176,7 +169,7 @@ def _before_apply(chosen: Plan, auto_approve: bool) -> int | None:
         click.echo("Nothing can be applied now.")
         return EXIT_DEFERRED if any(c.action is Action.DEFERRED for c in chosen.changes) else EXIT_OK
     if not auto_approve and not _confirmed():
-        click.echo("Apply cancelled; nothing was changed.", err=True)
+        echo_err("Apply cancelled; nothing was changed.")
         return EXIT_ERROR
     return None
 
@@ -187,7 +180,7 @@ def _confirmed() -> bool:
         answer = click.prompt("Enter a value", default="", show_default=False)
     except click.Abort:
         return False
-    return bool(answer.strip() == "yes")
+    return answer.strip() == "yes"
 
 
 def apply_exit_code(result: ApplyResult) -> int:
@@ -210,7 +203,7 @@ def import_(waba_id: str, business_id: str | None, account: str | None, token_en
         imported = run.import_account(waba_id, business_id, account, token_env)
     if out:
         pathlib.Path(out).write_text(imported.text, encoding="utf-8")
-        click.echo(f"Wrote {out}: {imported.templates} template(s), {imported.languages} language(s), {imported.users} user(s).", err=True)
+        echo_err(f"Wrote {out}: {imported.templates} template(s), {imported.languages} language(s), {imported.users} user(s).")
     else:
         click.echo(imported.text, nl=False)
     return EXIT_OK

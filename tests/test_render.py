@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from reconciler import render
-from reconciler.model import LiveTemplate, Template, User
+from reconciler.model import AccountSettings, DesiredAccount, DesiredState, LiveTemplate, Template, User
 from reconciler.planning.plan import AccountPlan, Action, Change, Plan, Usage
 from reconciler.render import plan as plan_text
 
@@ -67,3 +67,9 @@ def test_rendering_is_pure():
     plan = sample_plan()
     assert render.render(plan, "text") == render.render(plan, "text")
     assert json.loads(render.render(plan, "json"))["summary"]["edit"] == 1
+
+
+def test_config_summary_counts_names_languages_and_users():
+    templates = (AFTER, dataclasses.replace(AFTER, language="es"), dataclasses.replace(AFTER, name="other"))
+    account = DesiredAccount("acme", "1", "2", "WABACTL_TOKEN", AccountSettings(), templates, (User("42", frozenset({"MANAGE"})),))
+    assert render.config_summary(DesiredState((account,))) == "Config valid: 1 account(s), 2 template(s) in 3 language(s), 1 user(s)."
