@@ -135,14 +135,15 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
 def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...], allow_destroy: bool, wait: bool, wait_for_review: bool,
           timeout: float, poll_interval: float, no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
-    saved = len(paths) == 1 and planfile.looks_like_plan(paths[0])
-    desired = None if saved else load_desired(paths, accounts)
+    saved = [path for path in paths if planfile.looks_like_plan(path)]
+    if saved and len(paths) > 1:
+        raise ReconcilerError(f"{saved[0]} is a plan file: apply takes one plan file, or config files, not both")
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
         echo_warnings(run)
-        if desired is None:
+        if saved:
             chosen = run.saved_plan(paths[0], allow_destroy)
         else:
-            chosen = run.plan(desired, allow_destroy)
+            chosen = run.plan(load_desired(paths, accounts), allow_destroy)
             click.echo(render.render(chosen, "text", use_color(no_color)), nl=False)
             early = _before_apply(chosen, auto_approve)
             if early is not None:

@@ -58,7 +58,10 @@ def graph_target(emulator_seed: str | None, environ: Mapping[str, str]) -> Itera
     if emulator_seed is None:
         yield Target(environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL)
         return
-    running = start_emulator(emulator_seed)
+    try:
+        running = start_emulator(emulator_seed)
+    except EmulatorError as error:
+        raise EmulatorError(f"cannot start the emulator: {error}") from error
     try:
         yield Target(running.url, tuple(running.world.tokens))
     finally:
@@ -70,7 +73,7 @@ def start_emulator(seed: str | None, port: int = 0, state_file: str | None = Non
     try:
         return Emulator(seed, port=port, state_file=state_file).start()
     except (SeedError, OSError, ValueError) as error:
-        raise EmulatorError(f"cannot start the emulator: {error}") from error
+        raise EmulatorError(str(error)) from error
 
 
 def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
@@ -164,9 +167,9 @@ class Session:
     def saved_plan(self, path: str, allow_destroy: bool = False) -> Plan:
         """A plan file, refused unless it is safe and live state is still what it was made from."""
         saved = planfile.load(path)
-        safety.check(saved, allow_destroy)
         for account in saved.accounts:
             self.client(account.account, account.token_env)
+        safety.check(saved, allow_destroy)
 
         def fingerprint(account: AccountPlan) -> tuple[str, str]:
             live = graph_waba.fetch_account(self.clients[account.account], account.waba_id, account.business_id,

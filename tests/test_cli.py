@@ -267,3 +267,13 @@ def test_unwritable_plan_file_is_one_message(load, wabactl, tmp_path):
     result = wabactl("plan", path, "--out", str(tmp_path / "missing" / "plan.json"))
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: No such file or directory") and "Traceback" not in result.stderr
+
+
+def test_a_plan_file_is_applied_alone(load, wabactl, tmp_path):
+    graph = load()
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA}})
+    planfile = tmp_path / "plan.json"
+    assert wabactl("plan", path, "--out", str(planfile)).exit_code == 0
+    result = wabactl("apply", str(planfile), path)
+    assert result.exit_code == 1 and "is a plan file: apply takes one plan file, or config files, not both" in result.stderr
+    assert "Traceback" not in result.output and [e for e in graph.log() if e["method"] != "GET"] == []

@@ -150,3 +150,11 @@ def test_policy_defaults_are_the_model_s_and_the_schema_agrees():
     assert set(documented) == {f.name for f in dataclasses.fields(AccountSettings)} - {"protect"}
     (account,) = config.load([str(FIXTURES / "valid_minimal.yaml")]).accounts
     assert account.settings == defaults
+
+
+def test_whole_numbers_written_with_a_point_are_whole_numbers(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("version: 1\ndefaults: {limits: {creates_per_hour: 50.0, max_deletes: 0.0}}\naccounts: {acme: {waba_id: '1'}}\n")
+    (account,) = config.load([str(path)]).accounts
+    assert (account.settings.creates_per_hour, account.settings.max_deletes) == (50, 0)
+    assert isinstance(account.settings.creates_per_hour, int)

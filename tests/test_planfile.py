@@ -43,3 +43,12 @@ def test_config_files_do_not_look_like_plans(tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text("version: 1\naccounts: {}\n")
     assert not planfile.looks_like_plan(str(config))
+
+
+def test_a_time_that_is_not_one_is_refused(tmp_path):
+    data = planfile.to_dict(sample_plan())
+    data["accounts"][0]["changes"][0]["not_before"] = "garbage"
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(PlanFileError, match="not_before is not a time: 'garbage'"):
+        planfile.load(str(path))

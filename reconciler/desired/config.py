@@ -92,7 +92,8 @@ def _cross_file_problems(documents: list[Document]) -> Iterable[Problem]:
     accounts: dict[str, str] = {}
     wabas: dict[str, str] = {}
     for document in documents:
-        for name, account in (document.data.get("accounts") or {}).items():
+        declared = document.data.get("accounts")
+        for name, account in (declared if isinstance(declared, dict) else {}).items():
             if not isinstance(account, dict):
                 continue
             if name in accounts:
@@ -115,6 +116,8 @@ def _settings(raw: dict[str, Any], defaults: dict[str, Any]) -> AccountSettings:
         "prune_users": prune.get("users"),
         **{name: limits.get(name) for name in LIMIT_KEYS},
     }
+    # JSON Schema's "integer" admits 100.0: counts are held as whole numbers.
+    given = {k: int(v) if isinstance(v, float) else v for k, v in given.items()}
     return AccountSettings(protect=frozenset(raw.get("protect") or ()), **{k: v for k, v in given.items() if v is not None})
 
 

@@ -113,9 +113,19 @@ def _change(account: str, raw: dict[str, Any]) -> Change:
         before=None if before is None else _user(before) if user else _live_template(before),
         after=None if after is None else _user(after) if user else _template(after),
         reason=raw["reason"],
-        not_before=dt.datetime.fromisoformat(raw["not_before"]) if raw["not_before"] else None,
+        not_before=_time(raw["not_before"]) if raw["not_before"] else None,
         wave=raw["wave"],
     )
+
+
+def _time(value: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise PlanFileError(f"not_before is not a time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise PlanFileError(f"not_before has no time zone: {value!r}")
+    return moment
 
 
 def _fields(kind: Any, raw: dict[str, Any]) -> Any:
