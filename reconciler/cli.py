@@ -76,7 +76,33 @@ def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class UsageExit1:
+    """Usage errors exit 1, not click's 2: ``plan --detailed-exitcode`` keeps 2 for "changes present"."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)  # type: ignore[misc]
+        except click.UsageError as error:
+            error.exit_code = EXIT_ERROR  # type: ignore[misc]
+            raise
+
+    def resolve_command(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().resolve_command(*args, **kwargs)  # type: ignore[misc]
+        except click.UsageError as error:
+            error.exit_code = EXIT_ERROR  # type: ignore[misc]
+            raise
+
+
+class Command(UsageExit1, click.Command):
+    pass
+
+
+class Group(UsageExit1, click.Group):
+    command_class = Command
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wabactl")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug: bool) -> None:

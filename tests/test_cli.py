@@ -277,3 +277,11 @@ def test_a_plan_file_is_applied_alone(load, wabactl, tmp_path):
     result = wabactl("apply", str(planfile), path)
     assert result.exit_code == 1 and "is a plan file: apply takes one plan file, or config files, not both" in result.stderr
     assert "Traceback" not in result.output and [e for e in graph.log() if e["method"] != "GET"] == []
+
+
+def test_usage_errors_exit_1_not_2(wabactl):
+    for args in (["plan", "--no-such-flag", "x.yaml"], ["no-such-command"], ["plan", "--parallelism", "0", "x.yaml"], ["apply"]):
+        result = wabactl(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Error:" in result.output and "Traceback" not in result.output
+    assert wabactl("--help").exit_code == 0
