@@ -6,7 +6,8 @@
     ├── GraphError                  the Graph API refused or failed (method, path, status, code, …);
     │   │                           what kind of failure it is (rate limit, name lock, edit refused,
     │   │                           permission, transient) is decided here and nowhere else
-    │   └── GraphTransportError     no answer at all (connection refused, dropped, timed out)
+    │   ├── GraphTransportError     no answer at all (connection refused, cut, timed out)
+    │   └── GraphAnswerError        an answer wabactl cannot use (not JSON, wrong shape, endless paging)
     ├── PlanError                   a plan that must not be made or applied (over the template cap)
     │   ├── StalePlanError          live state moved since the plan file was written
     │   ├── PlanFileError           the plan file is unreadable or not a wabactl plan
@@ -77,6 +78,7 @@ class GraphError(ReconcilerError):
         fbtrace_id: str | None = None,
         is_transient: bool = False,
         regain_minutes: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -88,11 +90,13 @@ class GraphError(ReconcilerError):
         self.is_transient = is_transient  # Meta's own flag, as the answer gave it
         # Minutes until access returns, from X-Business-Use-Case-Usage when the answer had it.
         self.regain_minutes = regain_minutes
-        where = f"{method} {path}"
-        codes = f"code {code}" + (f", subcode {subcode}" if subcode is not None else "")
+        self.retry_after = retry_after  # seconds, from a Retry-After header
+        facts = [f"HTTP {status}" if status is not None else "",
+                 f"code {code}" + (f", subcode {subcode}" if subcode is not None else "") if code is not None else ""]
+        said = ", ".join(fact for fact in facts if fact)
         text = user_message or message or "no message"
         trace = f", fbtrace_id {fbtrace_id}" if fbtrace_id else ""
-        super().__init__(f"Graph API error on {where}: HTTP {status}, {codes}: {text}{trace}")
+        super().__init__(f"Graph API error on {method} {path}: " + (f"{said}: " if said else "") + f"{text}{trace}")
 
     @property
     def rate_limited(self) -> bool:
@@ -125,6 +129,11 @@ class GraphError(ReconcilerError):
 class GraphTransportError(GraphError):
     def __init__(self, method: str, path: str, reason: str) -> None:
         super().__init__(method, path, None, message=f"no answer ({reason})", is_transient=True)
+
+
+class GraphAnswerError(GraphError):
+    def __init__(self, method: str, path: str, status: int | None, reason: str) -> None:
+        super().__init__(method, path, status, message=f"unusable answer: {reason}", is_transient=status is not None and status >= 500)
 
 
 class PlanError(ReconcilerError):

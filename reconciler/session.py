@@ -29,6 +29,8 @@ from .desired import config, importer
 from .emulator import Emulator, SeedError
 from .errors import CredentialsError, EmulatorError, ReconcilerError
 from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
+from .graph.client import check_base_url, clean_token
+from .graph.retry import RetryPolicy
 from .graph import waba as graph_waba
 from .ledger import Ledger
 from .model import DesiredAccount, DesiredState, LiveAccount
@@ -56,7 +58,7 @@ class Target:
 def graph_target(emulator_seed: str | None, environ: Mapping[str, str]) -> Iterator[Target]:
     """An in-process emulator, or WABACTL_GRAPH_URL (default: Meta's Graph API)."""
     if emulator_seed is None:
-        yield Target(environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL)
+        yield Target(check_base_url(environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL))
         return
     try:
         running = start_emulator(emulator_seed)
@@ -74,6 +76,20 @@ def start_emulator(seed: str | None, port: int = 0, state_file: str | None = Non
         return Emulator(seed, port=port, state_file=state_file).start()
     except (SeedError, OSError, ValueError) as error:
         raise EmulatorError(str(error)) from error
+
+
+def retry_policy(environ: Mapping[str, str]) -> RetryPolicy:
+    """The retry policy, with the first wait from ``WABACTL_RETRY_BACKOFF`` (seconds) when set."""
+    raw = environ.get("WABACTL_RETRY_BACKOFF")
+    if not raw:
+        return RetryPolicy()
+    try:
+        backoff = float(raw)
+    except ValueError:
+        backoff = -1.0
+    if not 0 <= backoff <= 60:
+        raise ReconcilerError(f"WABACTL_RETRY_BACKOFF must be a number of seconds from 0 to 60; got {raw!r}")
+    return RetryPolicy(backoff=backoff)
 
 
 def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
@@ -134,10 +150,11 @@ class Session:
             # An emulator run needs no real token, and a real one must not be sent to it:
             # the seed's first token stands in.
             token = self.target.seed_tokens[0]
-        if not token:
+        if not token or not token.strip():
             raise CredentialsError(f"no access token: set the environment variable {token_env}")
+        token = clean_token(token, f"the environment variable {token_env}")
         version = self.environ.get("WABACTL_API_VERSION") or DEFAULT_API_VERSION
-        return GraphClient(token, base_url=self.target.base_url, api_version=version)
+        return GraphClient(token, base_url=self.target.base_url, api_version=version, retry=retry_policy(self.environ))
 
     def close(self) -> None:
         for client in self.clients.values():

@@ -157,7 +157,8 @@ def wabactl(emulator):
     from reconciler.cli import main
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
-        environment = {"WABACTL_GRAPH_URL": emulator.url, "WABACTL_TOKEN": TOKEN, "NO_COLOR": "1", **(env or {})}
+        environment = {"WABACTL_GRAPH_URL": emulator.url, "WABACTL_TOKEN": TOKEN, "NO_COLOR": "1",
+                       "WABACTL_RETRY_BACKOFF": "0.01", **(env or {})}
         return CliRunner().invoke(main, list(args), input=input, env=environment, catch_exceptions=False)
 
     return run

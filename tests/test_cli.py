@@ -186,20 +186,38 @@ def test_apply_asks_and_only_yes_proceeds(load, wabactl, tmp_path):
     assert len([e for e in graph.log() if e["method"] == "POST"]) == 1
 
 
-def test_apply_stops_at_a_failure_and_reports_each_change(load, wabactl, tmp_path):
-    graph = load()
+def three_templates(tmp_path, graph) -> str:
     templates = {f"t{i}": {"category": "UTILITY", "languages": {"en_US": {"components": [body("Your order {{1}} ships today.", "#1")]}}}
                  for i in range(3)}
-    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": templates}})
     graph.create("t0")  # t0 is live already: the plan starts with t1
+    return write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": templates}})
+
+
+def test_a_write_whose_answer_was_lost_is_read_back_and_reported_applied(load, wabactl, tmp_path):
+    graph = load()
+    path = three_templates(tmp_path, graph)
     graph.control("POST", "faults", {"kind": "drop_after", "method": "POST", "path": "/*/message_templates", "times": 1})
     result = wabactl("apply", path, "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 2 change(s) applied." in result.stdout
+    names = [r["name"] for r in graph.get(f"{WABA}/message_templates", limit=100).json()["data"]]
+    assert sorted(names) == ["t0", "t1", "t2"]
+    posts = [e["status"] for e in graph.log() if e["method"] == "POST"]
+    assert posts == [200, 200, 200]  # t0 (set up), then t1 (its answer lost, read back: it happened) and t2, once each
+    assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_final_failure_stops_the_account_and_reports_each_change(load, wabactl, tmp_path):
+    graph = load()
+    path = three_templates(tmp_path, graph)
+    graph.control("POST", "faults", {"kind": "error", "method": "POST", "path": "/*/message_templates", "status": 400,
+                                     "code": 100, "subcode": 2388040, "times": 1})
+    result = wabactl("apply", path, "--auto-approve")
     assert result.exit_code == 1
-    assert "uncertain (1):" in result.stderr and "template.t1[en_US]" in result.stderr
+    assert "failed (1):" in result.stderr and "template.t1[en_US]" in result.stderr
     assert "not attempted (1):" in result.stderr and "template.t2[en_US]" in result.stderr
-    graph.control("DELETE", "faults")
-    retried = wabactl("apply", path, "--auto-approve")  # the uncertain create did happen: only t2 is left
-    assert retried.exit_code == 0 and "Apply complete: 1 change(s) applied." in retried.stdout
+    retried = wabactl("apply", path, "--auto-approve")
+    assert retried.exit_code == 0 and "Apply complete: 2 change(s) applied." in retried.stdout
 
 
 def test_failed_change_is_reported_with_its_graph_error(load, wabactl, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.errors import GraphError, GraphTransportError
 from reconciler.graph import GraphClient
+from reconciler.graph.retry import RetryPolicy
 from reconciler.graph import waba as graph_waba
 
 from conftest import BUSINESS, WABA, body, seed_with, template
@@ -15,7 +16,7 @@ from conftest import BUSINESS, WABA, body, seed_with, template
 
 @pytest.fixture
 def client(emulator):
-    made = GraphClient("test-token", base_url=emulator.url, backoff=0.01)
+    made = GraphClient("test-token", base_url=emulator.url, retry=RetryPolicy(backoff=0.01))
     yield made
     made.close()
 
@@ -79,7 +80,7 @@ def test_dropped_connection_is_a_transport_error(graph, client):
 
 
 def test_refused_connection_is_a_transport_error():
-    offline = GraphClient("t", base_url="http://127.0.0.1:9", retries=0)
+    offline = GraphClient("t", base_url="http://127.0.0.1:9", retry=RetryPolicy(attempts=1))
     with pytest.raises(GraphTransportError):
         offline.get("me")
 
@@ -99,7 +100,7 @@ def test_users_need_business_and_read_tasks(load, client):
 
 def test_errors_are_classified_by_code_and_subcode(load, emulator):
     load(seed_with([template("a")]))
-    limited = GraphClient("messaging-only-token", base_url=emulator.url, retries=0)
+    limited = GraphClient("messaging-only-token", base_url=emulator.url, retry=RetryPolicy(attempts=1))
     with pytest.raises(GraphError) as caught:
         limited.post(f"{WABA}/message_templates", {"name": "b", "language": "en_US", "category": "UTILITY",
                                                    "components": [body("Your order {{1}} ships today.", "#1")]})
@@ -114,3 +115,24 @@ def test_errors_are_classified_by_code_and_subcode(load, emulator):
         assert [k for k in kinds if getattr(error, k)] == [kind], (code, subcode)
     assert not GraphError("GET", "/x", 400, 80007).transient  # the WABA rate limit: calling again prolongs it
     assert GraphError("GET", "/x", 400, 100, 2388024).transient is False
+
+
+def test_a_write_is_tried_again_only_when_the_read_back_shows_it_did_not_happen(load, client):
+    graph = load()
+    template = graph_waba.live_template({"id": "0", "name": "b", "language": "en_US", "category": "UTILITY", "status": "PENDING",
+                                         "components": [body("Your order {{1}} ships today.", "#1")]}).template
+    graph.control("POST", "faults", {"kind": "error", "method": "POST", "path": "/*/message_templates", "status": 503, "times": 2})
+    created = graph_waba.create_template(client, WABA, template)
+    assert created and [e["status"] for e in graph.log() if e["method"] == "POST"] == [503, 503, 200]
+    reads = [e for e in graph.log() if e["method"] == "GET"]
+    assert len(reads) == 2 and {r["params"]["name"] for r in reads} == {"b"}  # one read-back per failed try
+
+
+def test_a_write_that_keeps_failing_gives_up_naming_the_tries(load, emulator):
+    graph = load()
+    stubborn = GraphClient("test-token", base_url=emulator.url, retry=RetryPolicy(attempts=3, backoff=0.01))
+    graph.control("POST", "faults", {"kind": "error", "method": "DELETE", "path": "/*/assigned_users", "status": 500})
+    with pytest.raises(GraphError, match="gave up after 3 tries") as caught:
+        graph_waba.unassign_user(stubborn, WABA, BUSINESS, "900000000000001")
+    assert not isinstance(caught.value, GraphTransportError)  # known not to have happened: failed, not uncertain
+    assert [e["method"] for e in graph.log()] == ["DELETE", "GET", "DELETE", "GET", "DELETE", "GET"]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from reconciler.applying.applier import apply_plan
 from reconciler.applying.result import Outcome
 from reconciler.graph import GraphClient
+from reconciler.graph.retry import RetryPolicy
 from reconciler.graph import waba as graph_waba
 from reconciler.model import AccountSettings, DesiredAccount, Template, User
 from reconciler.planning.plan import Action, Plan
@@ -60,7 +61,7 @@ def test_apply_then_plan_converges(emulator, wanted, current, wanted_users, curr
                         for (name, language), variant in sorted(wanted.items())),
         users=tuple(User(p, t) for p, t in sorted({ME: frozenset({"MANAGE"}), **wanted_users}.items())),
     )
-    client = GraphClient("test-token", base_url=emulator.url, backoff=0.01)
+    client = GraphClient("test-token", base_url=emulator.url, retry=RetryPolicy(backoff=0.01))
 
     def plan():
         return plan_account(desired, graph_waba.fetch_account(client, WABA, BUSINESS, with_users=True))

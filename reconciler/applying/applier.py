@@ -1,7 +1,10 @@
 """Executes a plan exactly: in the plan's order, one change at a time, a result for each.
 
-It stops at the first failure and says what was applied, what failed (or is uncertain: a write
-whose answer never came) and what was not attempted. Meta's limits are not failures:
+Each account is applied on its own: a failure stops the rest of that account's changes (they are
+reported not attempted) and never the other accounts. A write that failed transiently has been
+tried again by the Graph client, each time after a read-back showed it had not happened; what
+reaches the applier as a failure is final (failed), or unknowable (uncertain: neither the answer
+nor a read-back came). Meta's limits are not failures:
 - a create refused because the hourly creation budget is spent (a rate-limit code) defers it and
   every create after it, without another call; with ``wait``, apply waits until the window
   reopens (Meta's estimate, else the ledger's) and goes on. The ledger's prediction alone never
@@ -67,31 +70,30 @@ class _Run:
         self.result = ApplyResult()
         self.total = sum(1 for c in plan.changes if c.action.executes)
         self.done = 0
-        self.stop = False
 
     def account(self, account: AccountPlan) -> None:
         client = self.clients[account.account]
         book = self.ledger.account(account.waba_id)
         creates_deferred = False
+        stopped = False
         for change in account.changes:
             if not change.action.executes:
                 self._keep(change)
                 continue
-            if self.stop:
+            if stopped:
                 outcome = _result(change, Outcome.NOT_ATTEMPTED)
             elif change.creates and creates_deferred:
                 outcome = _result(change, Outcome.DEFERRED, "creation budget spent")
             else:
                 outcome = self._attempt(client, account, book, change)
                 creates_deferred = creates_deferred or (outcome.outcome is Outcome.DEFERRED and change.creates)
-                self.stop = outcome.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)
+                stopped = outcome.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)
             self.result.results.append(outcome)
             self.done += 1
             if self.options.progress is not None:
                 self.options.progress(self.done, self.total, outcome)
-        if not self.stop and account.business_id and any(c.kind == "user" and c.action.executes for c in account.changes):
+        if not stopped and account.business_id and any(c.kind == "user" and c.action.executes for c in account.changes):
             _verify_users(client, account, self.result)
-            self.stop = self.result.stopped
 
     def _keep(self, change: Change) -> None:
         """A change the plan did not let happen: reported as the plan said, never attempted."""
@@ -103,7 +105,7 @@ class _Run:
     def _attempt(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
         while True:
             try:
-                template_id = _execute(client, account.waba_id, change)
+                template_id = _execute(client, account, change)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))
             except GraphError as error:
@@ -112,7 +114,10 @@ class _Run:
                     until = _regained(error, book, now, account.limits.creates_per_hour)
                     book.throttled(until)
                     if self.options.wait:
-                        self._wait_until(client, until)
+                        try:
+                            self._wait_until(client, until)
+                        except GraphError as waited:
+                            return _result(change, Outcome.FAILED, f"while waiting for the creation window: {waited}")
                         continue
                     self.result.later(until)
                     return _result(change, Outcome.DEFERRED, f"creation budget spent (Meta: code {error.code})")
@@ -163,23 +168,21 @@ def _record(client: GraphClient, book: AccountLedger, change: Change) -> None:
         book.created(now)
 
 
-def _execute(client: GraphClient, waba_id: str, change: Change) -> str | None:
+def _execute(client: GraphClient, account: AccountPlan, change: Change) -> str | None:
     """One change, through the Graph calls its action needs; the template id it touched."""
-    current, wanted = change.before, change.after
+    current, wanted, waba_id = change.before, change.after, account.waba_id
     if isinstance(wanted, User):
-        waba.assign_user(client, waba_id, wanted.user_id, wanted.tasks)
+        waba.assign_user(client, waba_id, account.business_id, wanted)
         return None
     if isinstance(current, User):
-        waba.unassign_user(client, waba_id, current.user_id)
+        waba.unassign_user(client, waba_id, account.business_id, current.user_id)
         return None
     if change.action in (Action.DELETE, Action.REPLACE) and isinstance(current, LiveTemplate):
-        waba.delete_template(client, waba_id, current.template.name, current.id)
+        waba.delete_template(client, waba_id, current)
     if change.action in (Action.CREATE, Action.REPLACE) and isinstance(wanted, Template):
-        return str(waba.create_template(client, waba_id, wanted).get("id") or "") or None
+        return waba.create_template(client, waba_id, wanted)
     if change.action is Action.EDIT and isinstance(current, LiveTemplate) and isinstance(wanted, Template):
-        waba.edit_template(client, current.id, wanted,
-                           with_category=wanted.category != current.template.category,
-                           with_parameter_format=wanted.parameter_format != current.template.parameter_format)
+        waba.edit_template(client, waba_id, current, wanted)
         return current.id
     return None
 
@@ -187,7 +190,13 @@ def _execute(client: GraphClient, waba_id: str, change: Change) -> str | None:
 def _verify_users(client: GraphClient, account: AccountPlan, result: ApplyResult) -> None:
     """Meta may merge rather than replace task sets: read back and compare with the plan."""
     assert account.business_id is not None
-    live = {u.user_id: u.tasks for u in waba.fetch_users(client, account.waba_id, account.business_id)}
+    try:
+        live = {u.user_id: u.tasks for u in waba.fetch_users(client, account.waba_id, account.business_id)}
+    except GraphError as error:
+        for change in account.changes:
+            if change.kind == "user" and change.action.executes:
+                result.results.append(_result(change, Outcome.UNCERTAIN, f"could not read the users back: {error}"))
+        return
     for change in account.changes:
         if change.kind != "user" or not change.action.executes:
             continue

@@ -1,28 +1,65 @@
 """One ``requests.Session`` per token; the token travels only in ``Authorization: Bearer``.
 
-Reads are retried with backoff on transient failures (``GraphError.transient`` decides: 5xx,
-codes 1/2/4/17/341/613, ``is_transient``); writes are not, because a write whose answer was lost
-may have happened: the applier reports it as uncertain instead. WABA rate limits (80007/80008)
-are never retried here: hammering prolongs the block, so they go up to the caller.
+The network is bounded: every request has a total deadline (a body that drips forever cannot hang
+a run), answers have a size cap, and paging stops with an error on a repeated link or beyond a page
+cap. Reads are retried under the ``RetryPolicy``; writes go through ``write``, which tries again
+only after a read-back shows the first try did not happen. Whatever fails, the error names the
+method and path and never quotes a request header: the HTTP library's own messages can.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import ipaddress
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
+import urllib3
 
 from .. import __version__
-from ..errors import GraphError, GraphTransportError
+from ..errors import CredentialsError, GraphAnswerError, GraphError, GraphTransportError, ReconcilerError
+from .retry import RetryPolicy
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v26.0"
+LONGEST_REGAIN_MINUTES = 24 * 60  # a longer estimate is not believed (and would overflow date arithmetic)
+Landed = Callable[[], Any]  # a read-back: what the write left behind, or None when it did not happen
+
+
+def check_base_url(url: str) -> str:
+    """``https``, or ``http`` to a loopback address (the emulator): the token must not cross a
+    network in clear text."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and _loopback(host):
+        return url
+    raise ReconcilerError(f"WABACTL_GRAPH_URL must be an https:// URL (http:// only to a loopback address such as the emulator); got {url!r}")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def clean_token(token: str, where: str) -> str:
+    """The token without surrounding white space; refused when it holds what no token holds.
+
+    The message names where the token came from, never the token."""
+    token = token.strip()
+    if not token.isascii() or not token.isprintable() or any(c.isspace() for c in token):
+        raise CredentialsError(f"the access token in {where} contains spaces or control characters; it cannot be sent")
+    return token
 
 
 class GraphClient:
@@ -31,19 +68,24 @@ class GraphClient:
         token: str,
         base_url: str = DEFAULT_GRAPH_URL,
         api_version: str = DEFAULT_API_VERSION,
-        timeout: float = 30.0,
-        retries: int = 3,
-        backoff: float = 0.5,
+        timeout: float = 10.0,  # seconds to connect, and for any one read of the socket
+        deadline: float = 20.0,  # seconds for a whole request, answer included
+        retry: RetryPolicy | None = None,
+        page_cap: int = 1000,  # pages of one listing
+        max_answer_bytes: int = 64 << 20,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url).rstrip("/")
         self.api_version = api_version
         self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
+        self.deadline = deadline
+        self.retry = retry or RetryPolicy()
+        self.page_cap = page_cap
+        self.max_answer_bytes = max_answer_bytes
         self.session = requests.Session()
         self.session.headers.update({
-            "Authorization": f"Bearer {token}",
+            "Authorization": f"Bearer {clean_token(token, 'the token given')}",
             "User-Agent": f"wabactl/{__version__}",
+            "Accept-Encoding": "identity",  # bytes as sent, so the deadline can be kept while reading
         })
         self._server_clock: tuple[float, float] | None = None  # (server time, local monotonic)
 
@@ -63,95 +105,138 @@ class GraphClient:
     # --- verbs -------------------------------------------------------------------------------
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self._call("GET", self._url(path), params=params, retry=True)
+        return self._read(self._url(path), params)
 
     def post(self, path: str, payload: dict[str, Any]) -> Any:
-        return self._call("POST", self._url(path), json=payload, retry=False)
+        """One try, never repeated: see ``write``."""
+        return self._once("POST", self._url(path), json=payload)
 
     def delete(self, path: str, params: dict[str, Any]) -> Any:
-        return self._call("DELETE", self._url(path), params=params, retry=False)
+        """One try, never repeated: see ``write``."""
+        return self._once("DELETE", self._url(path), params=params)
+
+    def write(self, method: str, path: str, body: dict[str, Any], landed: Landed) -> Any:
+        """A write, tried again after a transient failure only when ``landed`` (a read-back) shows
+        the last try did not happen. Returns the answer, or what ``landed`` found when the answer
+        was lost but the write took effect."""
+        url = self._url(path)
+        sent = {"json": body} if method == "POST" else {"params": body}
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                return self._once(method, url, **sent)
+            except GraphError as error:
+                if not error.transient:
+                    raise
+                failure = error
+            try:
+                found = landed()
+            except GraphError as error:
+                raise GraphTransportError(method, urllib.parse.urlsplit(url).path,
+                                          f"{_reason(failure)}, and reading back whether it happened failed too: {error}") from None
+            if found is not None:
+                return found
+            if attempt < self.retry.attempts:
+                time.sleep(self.retry.wait(attempt, failure))
+        raise GraphError(failure.method, failure.path, failure.status, failure.code, failure.subcode,
+                         f"gave up after {self.retry.attempts} tries, each shown by a read-back not to have happened; "
+                         f"the last: {_reason(failure)}", fbtrace_id=failure.fbtrace_id)
 
     def paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every row of a listing."""
         for page in self.pages(path, params):
-            yield from page.get("data") or []
+            rows = page.get("data") or []
+            if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+                raise GraphAnswerError("GET", self._path(path), None, "'data' is not a list of objects")
+            yield from rows
 
     def pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every page of a listing, following ``paging.next`` until there is none.
 
         ``next`` is followed only when it points back at the same server; otherwise (or when
         only a cursor is given) the query is sent again with ``after``, so the bearer token never
-        goes to another host.
+        goes to another host. A link or cursor seen before, or more than ``page_cap`` pages, ends
+        the listing with an error: a server that pages forever must not hold a run forever.
         """
         url, query = self._url(path), dict(params)
         sent: dict[str, Any] | None = query
-        while True:
-            page = self._call("GET", url, params=sent, retry=True)
+        seen: set[str] = set()
+        for number in range(1, self.page_cap + 1):
+            page = self._read(url, sent)
+            if not isinstance(page, dict):
+                raise GraphAnswerError("GET", self._path(path), None, f"page {number} is not a JSON object")
             yield page
             paging = page.get("paging") or {}
-            following = paging.get("next")
+            following = paging.get("next") if isinstance(paging, dict) else None
             if not following:
                 return
+            cursors = paging.get("cursors")
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+            if not isinstance(following, str) or (after is not None and not isinstance(after, str)):
+                raise GraphAnswerError("GET", self._path(path), None, "paging links are not text")
             if self._same_origin(following):
-                url, sent = following, None  # the next URL carries the whole query
+                url, sent, marker = following, None, following  # the next URL carries the whole query
+            elif after:
+                url, sent, marker = self._url(path), {**query, "after": after}, after
             else:
-                after = (paging.get("cursors") or {}).get("after")
-                if not after:
-                    return
-                url, sent = self._url(path), {**query, "after": after}
+                return
+            if marker in seen:
+                raise GraphAnswerError("GET", self._path(path), None, f"paging repeated a link after {number} pages; stopped")
+            seen.add(marker)
+        raise GraphAnswerError("GET", self._path(path), None, f"more than {self.page_cap} pages; stopped")
 
     # --- plumbing ----------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
         return f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
 
+    def _path(self, path: str) -> str:
+        return urllib.parse.urlsplit(self._url(path)).path
+
     def _same_origin(self, url: str) -> bool:
         ours, theirs = urllib.parse.urlsplit(self.base_url), urllib.parse.urlsplit(url)
         return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
 
-    def _call(self, method: str, url: str, retry: bool, **kwargs: Any) -> Any:
-        attempts = self.retries + 1 if retry else 1
-        for attempt in range(1, attempts + 1):
+    def _read(self, url: str, params: dict[str, Any] | None) -> Any:
+        for attempt in range(1, self.retry.attempts + 1):
             try:
-                return self._once(method, url, **kwargs)
+                return self._once("GET", url, params=params)
             except GraphError as error:
-                if attempt == attempts or not error.transient:
+                if attempt == self.retry.attempts or not self.retry.may_retry_read(error):
                     raise
-            time.sleep(self.backoff * 2 ** (attempt - 1))
+                time.sleep(self.retry.wait(attempt, error))
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _once(self, method: str, url: str, **kwargs: Any) -> Any:
         path = urllib.parse.urlsplit(url).path  # never the query: it can carry cursors, not tokens
+        deadline = time.monotonic() + self.deadline
         try:
-            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.Timeout:
+            with self.session.request(method, url, timeout=(self.timeout, min(self.timeout, self.deadline)),
+                                      stream=True, **kwargs) as response:
+                raw = self._body(response, deadline, method, path)
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
             raise GraphTransportError(method, path, "timed out") from None
-        except requests.ConnectionError as error:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError) as error:
             raise GraphTransportError(method, path, _connection_reason(error)) from None
+        except requests.RequestException:
+            # The library's message can quote the request, headers included: never shown.
+            raise GraphTransportError(method, path, "the request could not be sent") from None
         self._note_date(response.headers.get("Date"))
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        envelope = body.get("error") if isinstance(body, dict) else None
-        if response.status_code >= 400 or isinstance(envelope, dict):
-            fields = envelope if isinstance(envelope, dict) else {}
-            raise GraphError(
-                method,
-                path,
-                response.status_code,
-                code=_int(fields.get("code")),
-                subcode=_int(fields.get("error_subcode")),
-                message=str(fields.get("message") or response.reason or ""),
-                user_message=fields.get("error_user_msg"),
-                fbtrace_id=fields.get("fbtrace_id"),
-                is_transient=bool(fields.get("is_transient")),
-                regain_minutes=_regain_minutes(response.headers.get("X-Business-Use-Case-Usage")),
-            )
-        if body is None:
-            raise GraphError(method, path, response.status_code, message="the answer is not JSON")
-        return body
+        return _answer(method, path, response, raw)
 
+    def _body(self, response: requests.Response, deadline: float, method: str, path: str) -> bytes:
+        """The whole answer, read as it comes, within the deadline and the size cap."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise GraphTransportError(method, path, f"no complete answer within {self.deadline:g} s")
+            chunk = response.raw.read1(65536)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                raise GraphAnswerError(method, path, response.status_code, f"more than {self.max_answer_bytes} bytes")
+            chunks.append(chunk)
 
     def _note_date(self, header: str | None) -> None:
         if not header:
@@ -163,9 +248,39 @@ class GraphClient:
         self._server_clock = (moment.timestamp(), time.monotonic())
 
 
+def _answer(method: str, path: str, response: requests.Response, raw: bytes) -> Any:
+    """The JSON body of a success, or the typed error of a failure."""
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reason
+        body = None
+    envelope = body.get("error") if isinstance(body, dict) else None
+    if response.status_code >= 400 or envelope is not None:
+        fields = envelope if isinstance(envelope, dict) else {}
+        user_message = fields.get("error_user_msg")
+        raise GraphError(
+            method,
+            path,
+            response.status_code,
+            code=_int(fields.get("code")),
+            subcode=_int(fields.get("error_subcode")),
+            message=str(fields.get("message") or response.reason or "")[:500],
+            user_message=user_message[:500] if isinstance(user_message, str) else None,
+            fbtrace_id=str(fields["fbtrace_id"])[:100] if fields.get("fbtrace_id") else None,
+            is_transient=fields.get("is_transient") is True,
+            regain_minutes=_regain_minutes(response.headers.get("X-Business-Use-Case-Usage")),
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+        )
+    if body is None:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        raise GraphAnswerError(method, path, response.status_code, f"not JSON ({kind}, {len(raw)} bytes)")
+    return body
+
+
 def _regain_minutes(header: str | None) -> int | None:
     """Minutes until access returns: the largest ``estimated_time_to_regain_access`` of
-    ``X-Business-Use-Case-Usage`` (keyed by business object, a list of usage entries each)."""
+    ``X-Business-Use-Case-Usage`` (keyed by business object, a list of usage entries each),
+    at most a day."""
     if not header:
         return None
     try:
@@ -175,22 +290,37 @@ def _regain_minutes(header: str | None) -> int | None:
             for entries in usage.values()
             for entry in entries
         ]
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, OverflowError):
         return None
-    return max(minutes) if minutes else None
+    return min(max(minutes), LONGEST_REGAIN_MINUTES) if minutes else None
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (a number of seconds; an HTTP date is not used)."""
+    try:
+        seconds = float(header) if header else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
 
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
-def _connection_reason(error: requests.ConnectionError) -> str:
-    text = str(error.args[0] if error.args else error)
+def _reason(error: GraphError) -> str:
+    return str(error).split(": ", 1)[-1]
+
+
+def _connection_reason(error: Exception) -> str:
+    text = str(error.args[0] if error.args else error)  # only looked at, never shown
     if "RemoteDisconnected" in text or "Connection aborted" in text:
         return "the connection was closed before an answer"
+    if "IncompleteRead" in text or "InvalidChunkLength" in text or "Connection broken" in text:
+        return "the connection was cut during the answer"
     if "refused" in text.lower():
         return "connection refused"
     return "connection failed"

@@ -1,12 +1,20 @@
 """WABA calls: read live state, create, edit and delete templates, assign and remove users.
 
-Graph JSON is mapped into the canonical model here and nowhere else.
+Graph JSON is mapped into the canonical model here and nowhere else, and checked on the way: an
+answer of the wrong shape (a missing id, a number where text belongs, a page that is not a list)
+is a ``GraphAnswerError`` naming the request, never a traceback.
+
+Each write comes with its read-back, the proof that a write whose answer was lost did or did not
+happen: a create shows as its (name, language) in the listing, a delete as the id gone, an edit as
+the content in place, a user's assignment as the task set. ``GraphClient.write`` tries a write
+again only when its read-back says it did not happen, so a create is never made twice.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..errors import GraphAnswerError
 from ..model import DELETED_STATUSES, LiveAccount, LiveTemplate, Template, User
 from .client import GraphClient
 
@@ -17,6 +25,7 @@ TEMPLATE_FIELDS = (
 USER_FIELDS = "id,name,tasks"
 SUMMARY = "total_count,message_template_count,message_template_limit"
 PAGE = 100  # Meta's documented maximum for list edges; the API may give fewer per page
+MOST = 10**9  # a count or limit beyond this is not a number Meta would send
 
 
 def fetch_account(client: GraphClient, waba_id: str, business_id: str | None, with_users: bool) -> LiveAccount:
@@ -29,53 +38,68 @@ def fetch_account(client: GraphClient, waba_id: str, business_id: str | None, wi
                        template_limit=limit, token_user=token_user, observed_at=client.server_now())
 
 
-def fetch_templates(client: GraphClient, waba_id: str) -> tuple[tuple[LiveTemplate, ...], int | None, int | None]:
-    """Every live template language, plus the count and cap from the summary when given."""
+def fetch_templates(client: GraphClient, waba_id: str, name: str | None = None) -> tuple[tuple[LiveTemplate, ...], int | None, int | None]:
+    """Every live template language (or those called ``name``), and the count and cap from the
+    summary when given."""
+    path = f"{waba_id}/message_templates"
+    params: dict[str, Any] = {"fields": TEMPLATE_FIELDS, "limit": PAGE, "summary": SUMMARY}
+    if name is not None:
+        params["name"] = name  # Meta matches part of the name: rows are filtered exactly below
     rows: list[dict[str, Any]] = []
-    summary: dict[str, Any] = {}
-    params = {"fields": TEMPLATE_FIELDS, "limit": PAGE, "summary": SUMMARY}
-    for page in client.pages(f"{waba_id}/message_templates", params):
-        summary = summary or page.get("summary") or {}
-        rows.extend(page.get("data") or [])
+    summary: Any = None
+    for page in client.pages(path, params):
+        summary = summary or page.get("summary")
+        rows.extend(_rows(page, path))
+    if summary is not None and not isinstance(summary, dict):
+        raise GraphAnswerError("GET", path, None, "'summary' is not an object")
     seen: dict[str, LiveTemplate] = {}
     for row in rows:
         if str(row.get("status", "")).upper() in DELETED_STATUSES:
             continue
-        live = live_template(row)
-        seen[live.key] = live
+        live = live_template(row, path)
+        if name is None or live.template.name == name:
+            seen[live.key] = live
     templates = tuple(sorted(seen.values(), key=lambda t: t.key))
-    return templates, _int(summary.get("message_template_count")), _int(summary.get("message_template_limit"))
+    summary = summary or {}
+    return templates, _count(summary, "message_template_count", path), _count(summary, "message_template_limit", path)
 
 
 def fetch_users(client: GraphClient, waba_id: str, business_id: str) -> tuple[User, ...]:
-    rows = client.paged(f"{waba_id}/assigned_users", {"business": business_id, "fields": USER_FIELDS, "limit": PAGE})
-    users = {str(r["id"]): User(str(r["id"]), frozenset(r.get("tasks") or ()), r.get("name")) for r in rows}
+    path = f"{waba_id}/assigned_users"
+    users: dict[str, User] = {}
+    for row in client.paged(path, {"business": business_id, "fields": USER_FIELDS, "limit": PAGE}):
+        tasks = row.get("tasks") or []
+        if not isinstance(tasks, list) or not all(isinstance(task, str) for task in tasks):
+            raise GraphAnswerError("GET", path, None, "a user's 'tasks' is not a list of text")
+        user_id = _id(row, "id", path)
+        users[user_id] = User(user_id, frozenset(tasks), _text(row, "name", path, required=False))
     return tuple(users[k] for k in sorted(users))
 
 
 def fetch_waba_name(client: GraphClient, waba_id: str) -> str | None:
-    name = client.get(waba_id, {"fields": "name"}).get("name")
-    return str(name) if name else None
+    return _text(_object(client.get(waba_id, {"fields": "name"}), waba_id), "name", waba_id, required=False)
 
 
 def fetch_me(client: GraphClient) -> str:
-    return str(client.get("me", {"fields": "id"})["id"])
+    return _id(_object(client.get("me", {"fields": "id"}), "me"), "id", "me")
 
 
-def live_template(row: dict[str, Any]) -> LiveTemplate:
-    category = str(row.get("category", "")).upper()
+def live_template(row: dict[str, Any], path: str = "message_templates") -> LiveTemplate:
+    components = row.get("components") or []
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise GraphAnswerError("GET", path, None, f"template {row.get('id')!r}: 'components' is not a list of objects")
     template = Template(
-        name=str(row["name"]),
-        language=str(row["language"]),
-        category=category,
-        parameter_format=str(row.get("parameter_format") or "POSITIONAL").upper(),
-        components=tuple(row.get("components") or ()),
+        name=_text(row, "name", path) or "",
+        language=_text(row, "language", path) or "",
+        category=(_text(row, "category", path, required=False) or "").upper(),
+        parameter_format=(_text(row, "parameter_format", path, required=False) or "POSITIONAL").upper(),
+        components=tuple(components),
     )
     quality = row.get("quality_score")
     return LiveTemplate(
         template=template,
-        id=str(row["id"]),
-        status=str(row.get("status", "")).upper(),
+        id=_id(row, "id", path),
+        status=(_text(row, "status", path, required=False) or "").upper(),
         rejected_reason=_enum(row.get("rejected_reason")),
         previous_category=_enum(row.get("previous_category")),
         correct_category=_enum(row.get("correct_category")),
@@ -83,43 +107,123 @@ def live_template(row: dict[str, Any]) -> LiveTemplate:
     )
 
 
-def create_template(client: GraphClient, waba_id: str, template: Template) -> dict[str, Any]:
-    return client.post(f"{waba_id}/message_templates", template.create_request())
+# --- writes, each with its read-back ----------------------------------------------------------
 
 
-def edit_template(client: GraphClient, template_id: str, template: Template, with_category: bool,
-                  with_parameter_format: bool) -> dict[str, Any]:
+def create_template(client: GraphClient, waba_id: str, template: Template) -> str | None:
+    """The new template's id (None when Meta's answer had none)."""
+
+    def landed() -> dict[str, Any] | None:
+        found = _find(client, waba_id, template.name, template.language)
+        return {"id": found.id} if found else None
+
+    answer = client.write("POST", f"{waba_id}/message_templates", template.create_request(), landed)
+    template_id = answer.get("id") if isinstance(answer, dict) else None
+    return str(template_id) if isinstance(template_id, (str, int)) and template_id != "" else None
+
+
+def edit_template(client: GraphClient, waba_id: str, current: LiveTemplate, wanted: Template) -> None:
     """Components are replaced wholesale; category and format are sent only when they change."""
-    payload: dict[str, Any] = {"components": [dict(c) for c in template.components]}
-    if with_parameter_format:
-        payload["parameter_format"] = template.parameter_format
-    if with_category:
-        payload["category"] = template.category
-    return client.post(template_id, payload)
+    payload: dict[str, Any] = {"components": [dict(c) for c in wanted.components]}
+    if wanted.parameter_format != current.template.parameter_format:
+        payload["parameter_format"] = wanted.parameter_format
+    if wanted.category != current.template.category:
+        payload["category"] = wanted.category
+
+    def landed() -> dict[str, Any] | None:
+        found = _find(client, waba_id, wanted.name, wanted.language)
+        return {"success": True} if found and found.template.content() == wanted.content() else None
+
+    client.write("POST", current.id, payload, landed)
 
 
-def delete_template(client: GraphClient, waba_id: str, name: str, template_id: str) -> dict[str, Any]:
+def delete_template(client: GraphClient, waba_id: str, current: LiveTemplate) -> None:
     """One language only: ``hsm_id`` with ``name``; a bare ``name`` would delete them all."""
-    return client.delete(f"{waba_id}/message_templates", {"hsm_id": template_id, "name": name})
+
+    def landed() -> dict[str, Any] | None:
+        found = _find(client, waba_id, current.template.name, current.template.language)
+        return {"success": True} if found is None or found.id != current.id else None
+
+    client.write("DELETE", f"{waba_id}/message_templates", {"hsm_id": current.id, "name": current.template.name}, landed)
 
 
-def assign_user(client: GraphClient, waba_id: str, user_id: str, tasks: frozenset[str]) -> dict[str, Any]:
+def assign_user(client: GraphClient, waba_id: str, business_id: str | None, user: User) -> None:
     """Always the complete task set: Meta may replace or merge, a full set is right either way."""
-    return client.post(f"{waba_id}/assigned_users", {"user": user_id, "tasks": sorted(tasks)})
+
+    def landed() -> dict[str, Any] | None:
+        if business_id is None:
+            return None  # users cannot be read back without the business: try again
+        tasks = {u.user_id: u.tasks for u in fetch_users(client, waba_id, business_id)}
+        return {"success": True} if tasks.get(user.user_id) == user.tasks else None
+
+    client.write("POST", f"{waba_id}/assigned_users", {"user": user.user_id, "tasks": sorted(user.tasks)}, landed)
 
 
-def unassign_user(client: GraphClient, waba_id: str, user_id: str) -> dict[str, Any]:
-    return client.delete(f"{waba_id}/assigned_users", {"user": user_id})
+def unassign_user(client: GraphClient, waba_id: str, business_id: str | None, user_id: str) -> None:
+
+    def landed() -> dict[str, Any] | None:
+        if business_id is None:
+            return None
+        return None if any(u.user_id == user_id for u in fetch_users(client, waba_id, business_id)) else {"success": True}
+
+    client.write("DELETE", f"{waba_id}/assigned_users", {"user": user_id}, landed)
+
+
+# --- reading answers ------------------------------------------------------------------------
+
+
+def _find(client: GraphClient, waba_id: str, name: str, language: str) -> LiveTemplate | None:
+    templates, _, _ = fetch_templates(client, waba_id, name)
+    return next((t for t in templates if t.template.language == language), None)
+
+
+def _rows(page: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    rows = page.get("data") or []
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise GraphAnswerError("GET", path, None, "'data' is not a list of objects")
+    return rows
+
+
+def _object(answer: Any, path: str) -> dict[str, Any]:
+    if not isinstance(answer, dict):
+        raise GraphAnswerError("GET", path, None, "the answer is not a JSON object")
+    return answer
+
+
+def _text(row: dict[str, Any], key: str, path: str, required: bool = True) -> str | None:
+    value = row.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise GraphAnswerError("GET", path, None, f"{key!r} is {'missing' if value is None else 'not text'} in {_brief(row)}")
+    return value
+
+
+def _id(row: dict[str, Any], key: str, path: str) -> str:
+    """Graph ids are numeric strings; some answers give them as JSON numbers."""
+    value = row.get(key)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if not isinstance(value, str) or not value.isdigit():
+        raise GraphAnswerError("GET", path, None, f"{key!r} is not an id in {_brief(row)}")
+    return value
+
+
+def _count(summary: dict[str, Any], key: str, path: str) -> int | None:
+    value = summary.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MOST:
+        raise GraphAnswerError("GET", path, None, f"summary {key} is not a count: {str(value)[:40]!r}")
+    return value
+
+
+def _brief(row: dict[str, Any]) -> str:
+    text = repr({k: row[k] for k in list(row)[:4]})
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _enum(value: Any) -> str | None:
     if value in (None, "", "NONE"):
         return None
     return str(value).upper()
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
