@@ -29,9 +29,9 @@ from .desired import config, importer
 from .emulator import Emulator, SeedError
 from .errors import CredentialsError, EmulatorError, ReconcilerError
 from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
+from .graph import waba as graph_waba
 from .graph.client import check_base_url, clean_token
 from .graph.retry import RetryPolicy
-from .graph import waba as graph_waba
 from .ledger import Ledger
 from .model import DesiredAccount, DesiredState, LiveAccount
 from .planning import planfile, safety

@@ -8,8 +8,8 @@ import pytest
 
 from reconciler.errors import GraphError, GraphTransportError
 from reconciler.graph import GraphClient
-from reconciler.graph.retry import RetryPolicy
 from reconciler.graph import waba as graph_waba
+from reconciler.graph.retry import RetryPolicy
 
 from conftest import BUSINESS, WABA, body, seed_with, template
 

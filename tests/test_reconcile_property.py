@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from reconciler.applying.applier import apply_plan
 from reconciler.applying.result import Outcome
 from reconciler.graph import GraphClient
-from reconciler.graph.retry import RetryPolicy
 from reconciler.graph import waba as graph_waba
+from reconciler.graph.retry import RetryPolicy
 from reconciler.model import AccountSettings, DesiredAccount, Template, User
 from reconciler.planning.plan import Action, Plan
 from reconciler.planning.planner import plan_account
