@@ -67,6 +67,14 @@ def echo_warnings(run: Session) -> None:
         echo_err(f"warning: {warning}")
 
 
+def echo_failures(made: Plan, run: Session) -> None:
+    debug = bool((click.get_current_context().find_root().params or {}).get("debug"))
+    for failure in made.failures:
+        if debug and failure.account in run.errors:
+            echo_err("".join(traceback.format_exception(run.errors[failure.account])).rstrip())
+        echo_err(f"Error: account {failure.account}: {failure.error}")
+
+
 def echo_report(part: report.Report) -> None:
     click.echo(part.out, nl=False)
     click.echo(part.err, nl=False, err=True)
@@ -141,6 +149,9 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
     if out:
         planfile.save(made, out)
         echo_err(f"Plan saved to {out}; run `wabactl apply {out}` to carry it out.")
+    if made.failures:
+        echo_failures(made, run)
+        return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and made.has_changes() else EXIT_OK
 
 
@@ -171,7 +182,7 @@ def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...],
         else:
             chosen = run.plan(load_desired(paths, accounts), allow_destroy)
             click.echo(render.render(chosen, "text", use_color(no_color)), nl=False)
-            early = _before_apply(chosen, auto_approve)
+            early = _before_apply(chosen, auto_approve, run)
             if early is not None:
                 return early
         options = Options(wait=wait, poll_seconds=poll_interval,
@@ -179,7 +190,8 @@ def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...],
                           waiting=lambda left, until: echo_err(report.countdown_line(left, until)))
         result = run.apply(chosen, options)
         echo_report(report.apply_report(result))
-        code = apply_exit_code(result)
+        echo_failures(chosen, run)
+        code = apply_exit_code(result, chosen)
         if wait_for_review and not result.stopped:
             verdicts = run.wait_for_review(chosen, result, timeout, poll_interval,
                                            lambda pending, left: echo_err(report.review_progress_line(pending, left)))
@@ -188,8 +200,11 @@ def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...],
     return code
 
 
-def _before_apply(chosen: Plan, auto_approve: bool) -> int | None:
+def _before_apply(chosen: Plan, auto_approve: bool, run: Session) -> int | None:
     """The exit code when there is nothing to apply or the person says no; None to go on."""
+    if chosen.failures and not any(c.action.executes for c in chosen.changes):
+        echo_failures(chosen, run)
+        return EXIT_ERROR
     if not chosen.has_changes():
         return EXIT_OK
     if not any(c.action.executes for c in chosen.changes):
@@ -210,8 +225,9 @@ def _confirmed() -> bool:
     return answer.strip() == "yes"
 
 
-def apply_exit_code(result: ApplyResult) -> int:
-    if result.stopped:
+def apply_exit_code(result: ApplyResult, applied: Plan) -> int:
+    """1 when a change or a whole account failed; else 3 when something waits on time; else 0."""
+    if result.stopped or applied.failures:
         return EXIT_ERROR
     return EXIT_DEFERRED if result.waiting else EXIT_OK
 

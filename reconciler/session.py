@@ -27,7 +27,7 @@ from .applying import applier, review
 from .applying.result import ApplyResult
 from .desired import config, importer
 from .emulator import Emulator, SeedError
-from .errors import CredentialsError, EmulatorError, ReconcilerError
+from .errors import CredentialsError, EmulatorError, GraphError, ReconcilerError
 from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
 from .graph import waba as graph_waba
 from .graph.client import check_base_url, clean_token
@@ -35,7 +35,7 @@ from .graph.retry import RetryPolicy
 from .ledger import Ledger
 from .model import DesiredAccount, DesiredState, LiveAccount
 from .planning import planfile, safety
-from .planning.plan import AccountPlan, Plan
+from .planning.plan import AccountFailure, AccountPlan, Plan
 from .planning.planner import make_plan
 
 DEFAULT_PARALLELISM = 8  # accounts read at once; each account's own calls stay sequential
@@ -134,6 +134,7 @@ class Session:
     parallelism: int = DEFAULT_PARALLELISM
     warnings: list[str] = field(default_factory=list)  # for the person running it (a broken ledger)
     clients: dict[str, GraphClient] = field(default_factory=dict)  # by account name
+    errors: dict[str, GraphError] = field(default_factory=dict)  # why an account could not be read, for --debug
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- clients -------------------------------------------------------------------------------
@@ -162,22 +163,31 @@ class Session:
 
     # --- plan ----------------------------------------------------------------------------------
 
-    def read_live(self, accounts: Sequence[DesiredAccount]) -> list[LiveAccount]:
-        """Each account's live state, ``parallelism`` accounts at a time, in the given order."""
+    def read_live(self, accounts: Sequence[DesiredAccount]) -> list[LiveAccount | GraphError]:
+        """Each account's live state, or the error that stopped reading it (one account's failure
+        never stops the others), ``parallelism`` accounts at a time, in the given order."""
         for account in accounts:  # every token is found before any request is sent
             self.client(account.name, account.token_env)
 
-        def read(account: DesiredAccount) -> LiveAccount:
-            return graph_waba.fetch_account(self.clients[account.name], account.waba_id, account.business_id,
-                                            with_users=account.users is not None)
+        def read(account: DesiredAccount) -> LiveAccount | GraphError:
+            try:
+                return graph_waba.fetch_account(self.clients[account.name], account.waba_id, account.business_id,
+                                                with_users=account.users is not None)
+            except GraphError as error:
+                self.errors[account.name] = error
+                return error
 
         return self._parallel(read, accounts)
 
     def plan(self, desired: DesiredState, allow_destroy: bool = False) -> Plan:
-        """Read live state, plan against it and the ledger, and check the plan's safety valves."""
+        """Read live state, plan each account that could be read against it and the ledger, and
+        check the plan's safety valves."""
         lives = self.read_live(desired.accounts)
-        books = {a.waba_id: self.ledger.account(a.waba_id) for a in desired.accounts}
-        made = make_plan(list(zip(desired.accounts, lives, strict=True)), books)
+        pairs = [(account, live) for account, live in zip(desired.accounts, lives, strict=True) if isinstance(live, LiveAccount)]
+        failures = tuple(AccountFailure(account.name, account.waba_id, str(live))
+                         for account, live in zip(desired.accounts, lives, strict=True) if isinstance(live, GraphError))
+        books = {a.waba_id: self.ledger.account(a.waba_id) for a, _ in pairs}
+        made = make_plan(pairs, books, failures)
         safety.check(made, allow_destroy)
         return made
 

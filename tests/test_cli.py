@@ -6,7 +6,7 @@ import json
 
 import yaml
 
-from conftest import BUSINESS, ME, PEOPLE, TOKEN, WABA, body, seed_with, template, write_config
+from conftest import BUSINESS, ME, OTHER_WABA, PEOPLE, TOKEN, WABA, body, seed_with, template, write_config
 
 LANGUAGES = ("en_US", "es", "pt_BR")
 
@@ -150,7 +150,7 @@ def test_graph_error_is_one_line_without_traceback_unless_debug(load, wabactl, t
     path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": "999"}})
     result = wabactl("plan", path)
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Graph API error on GET /v26.0/999/message_templates")
+    assert result.stderr.startswith("Error: account acme: Graph API error on GET /v26.0/999/message_templates")
     assert "code 100, subcode 33" in result.stderr and "Traceback" not in result.stderr
     assert TOKEN not in result.output
     debug = wabactl("--debug", "plan", path)
@@ -303,3 +303,25 @@ def test_usage_errors_exit_1_not_2(wabactl):
         assert result.exit_code == 1, (args, result.output)
         assert "Error:" in result.output and "Traceback" not in result.output
     assert wabactl("--help").exit_code == 0
+
+
+def test_one_account_refused_does_not_stop_the_others(load, wabactl, tmp_path):
+    graph = load()
+    wanted = {"order_shipped": {"category": "UTILITY", "languages": {"en_US": {"components": [body("Your order {{1}} ships today.", "#1")]}}}}
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": wanted},
+                                              "partner": {"waba_id": OTHER_WABA, "templates": wanted}})
+    graph.control("POST", "faults", {"kind": "error", "path": f"/{OTHER_WABA}*", "status": 403, "code": 200})
+    planned = wabactl("plan", path)
+    assert planned.exit_code == 1
+    assert "+ template.order_shipped[en_US]  will be created" in planned.stdout
+    assert "Account partner (WABA 111000000000002)\n  error: Graph API error on GET" in planned.stdout and "code 200" in planned.stdout
+    assert "1 account(s) could not be planned: partner" in planned.stdout
+    assert "Error: account partner: Graph API error" in planned.stderr and "Traceback" not in planned.output
+    data = json.loads(wabactl("plan", path, "--format", "json").stdout)
+    assert [a["account"] for a in data["accounts"]] == ["acme"] and data["failures"][0]["account"] == "partner"
+    applied = wabactl("apply", path, "--auto-approve")
+    assert applied.exit_code == 1
+    assert "[1/1] acme: + template.order_shipped[en_US] applied" in applied.stderr
+    assert "Error: account partner:" in applied.stderr
+    assert [r["name"] for r in graph.get(f"{WABA}/message_templates").json()["data"]] == ["order_shipped"]
+    assert [e for e in graph.log() if e["method"] != "GET" and OTHER_WABA in e["path"]] == []

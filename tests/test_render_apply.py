@@ -22,7 +22,7 @@ def test_every_outcome_has_a_phrase():
 
 def test_progress_line():
     line = report.progress_line(2, 5, ChangeResult("acme", "template.a[en]", Action.CREATE, Outcome.NOT_ATTEMPTED))
-    assert line == "[2/5] + template.a[en] not attempted"
+    assert line == "[2/5] acme: + template.a[en] not attempted"
 
 
 def test_stopped_lists_each_outcome_on_stderr():
@@ -33,8 +33,8 @@ def test_stopped_lists_each_outcome_on_stderr():
         ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected"),
     ))
     assert stopped.out == ""
-    assert stopped.err.splitlines() == ["Apply stopped at a failure.", "  applied (1):", "    template.a[en]",
-                                        "  uncertain (1):", "    template.b[en]: no answer", "  not attempted (1):", "    template.c[en]"]
+    assert stopped.err.splitlines() == ["Apply stopped at a failure (account acme); other accounts went on.", "  applied (1):", "    acme: template.a[en]",
+                                        "  uncertain (1):", "    acme: template.b[en]: no answer", "  not attempted (1):", "    acme: template.c[en]"]
 
 
 def test_partly_done_names_what_waits_and_until_when():
@@ -46,7 +46,7 @@ def test_partly_done_names_what_waits_and_until_when():
         retry_at=WHEN,
     ))
     assert waiting.out.splitlines() == [
-        "  deferred: template.b[en]: creation budget spent", "  blocked: template.c[en]: name locked",
+        "  acme: deferred: template.b[en]: creation budget spent", "  acme: blocked: template.c[en]: name locked",
         "Apply partly done: 1 applied, 1 deferred, 1 blocked. Run apply again after 2026-11-22 14:05:00 UTC."]
 
 

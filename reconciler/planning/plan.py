@@ -150,9 +150,19 @@ class AccountPlan:
 
 
 @dataclass(frozen=True)
+class AccountFailure:
+    """An account that could not be planned: its live state could not be read."""
+
+    account: str
+    waba_id: str
+    error: str  # one message naming the request that failed
+
+
+@dataclass(frozen=True)
 class Plan:
     accounts: tuple[AccountPlan, ...]
     created_at: str
+    failures: tuple[AccountFailure, ...] = ()  # accounts left out of the plan, and why
 
     @property
     def changes(self) -> list[Change]:

@@ -19,7 +19,7 @@ from .. import __version__
 from ..errors import PlanFileError
 from ..model import LiveTemplate, Template, User
 from ..schemas import validator
-from .plan import AccountPlan, Action, After, Before, Change, Limits, Plan, Usage
+from .plan import AccountFailure, AccountPlan, Action, After, Before, Change, Limits, Plan, Usage
 
 FORMAT = "wabactl-plan"
 VERSION = 1
@@ -35,6 +35,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "created_at": plan.created_at,
         "summary": {action.value: counts[action] for action in Action},
         "accounts": [_account(a) for a in plan.accounts],
+        "failures": [{"account": f.account, "waba_id": f.waba_id, "error": f.error} for f in plan.failures],
     }
 
 
@@ -100,7 +101,8 @@ def from_dict(data: Any) -> Plan:
         )
         for a in data["accounts"]
     )
-    return Plan(accounts=accounts, created_at=data["created_at"])
+    failures = tuple(AccountFailure(f["account"], f["waba_id"], f["error"]) for f in data["failures"])
+    return Plan(accounts=accounts, created_at=data["created_at"], failures=failures)
 
 
 def _change(account: str, raw: dict[str, Any]) -> Change:

@@ -24,7 +24,7 @@ class Report:
 
 def progress_line(done: int, total: int, result: ChangeResult) -> str:
     detail = f": {result.detail}" if result.detail else ""
-    return f"[{done}/{total}] {result.action.symbol} {result.key} {result.outcome.phrase}{detail}"
+    return f"[{done}/{total}] {result.account}: {result.action.symbol} {result.key} {result.outcome.phrase}{detail}"
 
 
 def countdown_line(left: float, until: dt.datetime) -> str:
@@ -41,16 +41,17 @@ def apply_report(result: ApplyResult) -> Report:
     or complete."""
     applied = result.count(Outcome.APPLIED)
     if result.stopped:
-        err = ["Apply stopped at a failure."]
+        stopped = sorted({r.account for r in result.results if r.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)})
+        err = [f"Apply stopped at a failure (account{'s' if len(stopped) > 1 else ''} {', '.join(stopped)}); other accounts went on."]
         for outcome in STOPPED_ORDER:
             results = result.of(outcome)
             if results:
                 err.append(f"  {outcome.phrase} ({len(results)}):")
                 shown = outcome is not Outcome.APPLIED
-                err += [f"    {r.key}" + (f": {r.detail}" if r.detail and shown else "") for r in results]
+                err += [f"    {r.account}: {r.key}" + (f": {r.detail}" if r.detail and shown else "") for r in results]
         return Report(err=_lines(err))
     if result.waiting:
-        out = [f"  {r.outcome.phrase}: {r.key}" + (f": {r.detail}" if r.detail else "") for r in result.results if r.waits_on_time]
+        out = [f"  {r.account}: {r.outcome.phrase}: {r.key}" + (f": {r.detail}" if r.detail else "") for r in result.results if r.waits_on_time]
         when = f" after {result.retry_at:%Y-%m-%d %H:%M:%S} UTC" if result.retry_at else " later"
         blocked = sum(1 for r in result.of(Outcome.BLOCKED) if r.waits_on_time)
         out.append(f"Apply partly done: {applied} applied, {result.count(Outcome.DEFERRED)} deferred, "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from ..model import LiveTemplate, Template, User
 from ..planning.diff import task_details, template_details
-from ..planning.plan import SUMMARY_ORDER, AccountPlan, Action, Change, Plan, Usage
+from ..planning.plan import SUMMARY_ORDER, AccountFailure, AccountPlan, Action, Change, Plan, Usage
 
 Paint = Callable[[str, str], str]
 
@@ -38,8 +38,11 @@ def summary_line(plan: Plan) -> str:
 def text(plan: Plan, color: bool = False) -> str:
     paint = _painter(color)
     out: list[str] = []
-    for account in plan.accounts:
+    for account in _in_order(plan):
         out.append(paint(f"Account {account.account} (WABA {account.waba_id})", "1"))
+        if isinstance(account, AccountFailure):
+            out += [paint(f"  error: {account.error}", "31"), ""]
+            continue
         if not account.changes:
             out.append("  No changes.")
         for change in account.changes:
@@ -57,8 +60,26 @@ def text(plan: Plan, color: bool = False) -> str:
         if stuck[Action.BLOCKED] or stuck[Action.DEFERRED]:
             out.append(f"{stuck[Action.BLOCKED]} blocked, {stuck[Action.DEFERRED]} deferred: they are not applied (see the reasons above).")
     else:
-        out.append(paint("No changes. Live state matches the configuration.", "1"))
+        out.append(paint(_no_changes(plan), "1"))
+    if plan.failures:
+        out.append(paint(_failed_line(plan), "31;1"))
     return "\n".join(out) + "\n"
+
+
+def _in_order(plan: Plan) -> list[AccountPlan | AccountFailure]:
+    """Planned and failed accounts together, by name."""
+    return sorted([*plan.accounts, *plan.failures], key=lambda account: account.account)
+
+
+def _no_changes(plan: Plan) -> str:
+    if plan.failures:
+        return "No changes in the accounts that could be planned."
+    return "No changes. Live state matches the configuration."
+
+
+def _failed_line(plan: Plan) -> str:
+    names = ", ".join(failure.account for failure in plan.failures)
+    return f"{len(plan.failures)} account(s) could not be planned: {names} (see the errors above)."
 
 
 def _change_lines(change: Change, account: AccountPlan, paint: Paint) -> list[str]:
@@ -153,12 +174,21 @@ def _painter(color: bool) -> Paint:
 
 def markdown(plan: Plan) -> str:
     out = ["### wabactl plan", ""]
-    out.append(f"**{summary_line(plan)}**" if plan.has_changes() else "**No changes.** Live state matches the configuration.")
+    if plan.has_changes():
+        out.append(f"**{summary_line(plan)}**")
+    else:
+        out.append("**No changes.** Live state matches the configuration." if not plan.failures else f"**{_no_changes(plan)}**")
     counts = plan.counts()
     if counts[Action.BLOCKED] or counts[Action.DEFERRED]:
         out.append(f"\n{counts[Action.BLOCKED]} blocked, {counts[Action.DEFERRED]} deferred.")
-    for account in plan.accounts:
-        out += ["", f"#### `{account.account}` (WABA {account.waba_id})", "", _usage_line(account.usage)]
+    if plan.failures:
+        out.append(f"\n**{_failed_line(plan)}**")
+    for account in _in_order(plan):
+        out += ["", f"#### `{account.account}` (WABA {account.waba_id})", ""]
+        if isinstance(account, AccountFailure):
+            out.append(f"> **Error:** {_cell(account.error)}")
+            continue
+        out.append(_usage_line(account.usage))
         if _waves_line(account):
             out += ["", _waves_line(account)]
         if account.changes:
