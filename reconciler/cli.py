@@ -11,7 +11,6 @@ import functools
 import os
 import pathlib
 import sys
-import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -23,12 +22,20 @@ from .applying.applier import Options
 from .applying.result import ApplyResult
 from .desired.config import DEFAULT_TOKEN_ENV
 from .errors import ReconcilerError
+from .ledgerlock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 from .planning import planfile
 from .planning.plan import Action, Plan
 from .render import apply as report
-from .session import DEFAULT_PARALLELISM, DEFAULT_SEED, Session, load_desired, open_session, start_emulator
+from .session import DEFAULT_PARALLELISM, DEFAULT_SEED, Session, load_desired, open_session, serve_emulator
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_DEFERRED = 0, 1, 2, 3
+# Usage errors (an unknown flag, a bad value) exit 1, not click's 2: ``plan --detailed-exitcode``
+# keeps 2 for "changes present". Click has no setting for it; its class attribute is the one place.
+click.UsageError.exit_code = EXIT_ERROR
+
+
+def debugging() -> bool:
+    return bool((click.get_current_context().find_root().params or {}).get("debug"))
 
 
 def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
@@ -36,11 +43,10 @@ def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        debug = bool((click.get_current_context().find_root().params or {}).get("debug"))
         try:
             code = command(*args, **kwargs)
         except (ReconcilerError, OSError) as error:  # OSError: a file we were asked to read or write, not a bug
-            if debug:
+            if debugging():
                 traceback.print_exc()
             message = str(error) if isinstance(error, ReconcilerError) else f"{error.strerror or error}: {error.filename or ''}".rstrip(": ")
             echo_err(f"Error: {message}")
@@ -53,6 +59,17 @@ def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
     return wrapper
 
 
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What plan and apply share: which accounts, the delete valve, colour, where calls go, where
+    the ledger lives, and how many accounts are read at once."""
+    for option in reversed((account_option, allow_destroy_option, no_color_option, parallelism_option, state_dir_option, emulator_option)):
+        command = option(command)
+    return command
+
+
+account_option = click.option("--account", "accounts", multiple=True, help="Only this account (repeatable; with configs, not a plan file).")
+allow_destroy_option = click.option("--allow-destroy", is_flag=True, help="Allow deleting more templates than the safety limit.")
+no_color_option = click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR environment variable).")
 emulator_option = click.option("--emulator", "emulator_seed", is_flag=False, flag_value=str(DEFAULT_SEED), default=None, metavar="[SEED]",
                                help="Start the Graph API emulator in-process with this seed (default: the example seed).")
 state_dir_option = click.option("--state-dir", type=click.Path(file_okay=False),
@@ -67,12 +84,11 @@ def echo_warnings(run: Session) -> None:
         echo_err(f"warning: {warning}")
 
 
-def echo_failures(made: Plan, run: Session) -> None:
-    debug = bool((click.get_current_context().find_root().params or {}).get("debug"))
-    for failure in made.failures:
-        if debug and failure.account in run.errors:
-            echo_err("".join(traceback.format_exception(run.errors[failure.account])).rstrip())
-        echo_err(f"Error: account {failure.account}: {failure.error}")
+def echo_failures(made: Plan, run: Session, also: report.Report | None = None) -> None:
+    """Each account that could not be planned (with its traceback under --debug)."""
+    for failure in made.failures if debugging() else ():
+        echo_err("".join(traceback.format_exception(run.errors[failure.account])).rstrip())
+    echo_report(also or report.failures_report(made))
 
 
 def echo_report(part: report.Report) -> None:
@@ -84,33 +100,7 @@ def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-class UsageExit1:
-    """Usage errors exit 1, not click's 2: ``plan --detailed-exitcode`` keeps 2 for "changes present"."""
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
-            return super().make_context(*args, **kwargs)  # type: ignore[misc]
-        except click.UsageError as error:
-            error.exit_code = EXIT_ERROR  # type: ignore[misc]
-            raise
-
-    def resolve_command(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().resolve_command(*args, **kwargs)  # type: ignore[misc]
-        except click.UsageError as error:
-            error.exit_code = EXIT_ERROR  # type: ignore[misc]
-            raise
-
-
-class Command(UsageExit1, click.Command):
-    pass
-
-
-class Group(UsageExit1, click.Group):
-    command_class = Command
-
-
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wabactl")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug: bool) -> None:
@@ -131,15 +121,10 @@ def validate(paths: tuple[str, ...]) -> int:
 @click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="text", show_default=True)
 @click.option("--out", "-o", "out", type=click.Path(dir_okay=False), help="Save the plan to this file for `apply PLANFILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (drift), 0 when none.")
-@click.option("--account", "accounts", multiple=True, help="Plan only this account (repeatable).")
-@click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR environment variable).")
-@click.option("--allow-destroy", is_flag=True, help="Allow a plan that deletes more templates than the safety limit.")
-@parallelism_option
-@state_dir_option
-@emulator_option
+@run_options
 @handle_errors
-def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool, accounts: tuple[str, ...], no_color: bool,
-         allow_destroy: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
+def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool, accounts: tuple[str, ...], allow_destroy: bool,
+         no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
     """Show how live state differs from the config."""
     desired = load_desired(paths, accounts)
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
@@ -158,24 +143,22 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option("--account", "accounts", multiple=True, help="Apply only this account (repeatable; configs only).")
-@click.option("--allow-destroy", is_flag=True, help="Allow deleting more templates than the safety limit.")
 @click.option("--wait", is_flag=True, help="When the hourly creation budget is spent, wait for it (with a countdown) and go on.")
 @click.option("--wait-for-review", is_flag=True, help="After applying, poll new and edited templates until Meta's review decides.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=3600, show_default=True, help="Seconds --wait-for-review waits at most.")
 @click.option("--poll-interval", type=click.FloatRange(min=0.01), default=15, show_default=True, help="Seconds between polls while waiting.")
-@click.option("--no-color", is_flag=True)
-@parallelism_option
-@state_dir_option
-@emulator_option
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=LOCK_TIMEOUT, show_default=True,
+              help="Seconds to wait for another apply that holds the ledger.")
+@run_options
 @handle_errors
-def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...], allow_destroy: bool, wait: bool, wait_for_review: bool,
-          timeout: float, poll_interval: float, no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
+def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_review: bool, timeout: float, poll_interval: float,
+          lock_timeout: float, accounts: tuple[str, ...], allow_destroy: bool, no_color: bool, parallelism: int, state_dir: str | None,
+          emulator_seed: str | None) -> int:
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
     saved = [path for path in paths if planfile.looks_like_plan(path)]
     if saved and len(paths) > 1:
         raise ReconcilerError(f"{saved[0]} is a plan file: apply takes one plan file, or config files, not both")
-    with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
+    with open_session(paths[0], state_dir, emulator_seed, parallelism, lock_timeout=lock_timeout) as run:
         echo_warnings(run)
         if saved:
             chosen = run.saved_plan(paths[0], allow_destroy)
@@ -189,8 +172,7 @@ def apply(paths: tuple[str, ...], auto_approve: bool, accounts: tuple[str, ...],
                           progress=lambda done, total, result: echo_err(report.progress_line(done, total, result)),
                           waiting=lambda left, until: echo_err(report.countdown_line(left, until)))
         result = run.apply(chosen, options)
-        echo_report(report.apply_report(result))
-        echo_failures(chosen, run)
+        echo_failures(chosen, run, report.apply_report(result, chosen))
         code = apply_exit_code(result, chosen)
         if wait_for_review and not result.stopped:
             verdicts = run.wait_for_review(chosen, result, timeout, poll_interval,
@@ -210,24 +192,21 @@ def _before_apply(chosen: Plan, auto_approve: bool, run: Session) -> int | None:
     if not any(c.action.executes for c in chosen.changes):
         click.echo("Nothing can be applied now.")
         return EXIT_DEFERRED if any(c.action is Action.DEFERRED for c in chosen.changes) else EXIT_OK
-    if not auto_approve and not _confirmed():
-        echo_err("Apply cancelled; nothing was changed.")
-        return EXIT_ERROR
+    if not auto_approve:
+        click.echo("Apply these changes? Only 'yes' is accepted.")
+        try:
+            answer = click.prompt("Enter a value", default="", show_default=False)
+        except click.Abort:
+            answer = ""
+        if answer.strip() != "yes":
+            echo_err("Apply cancelled; nothing was changed.")
+            return EXIT_ERROR
     return None
-
-
-def _confirmed() -> bool:
-    click.echo("Apply these changes? Only 'yes' is accepted.")
-    try:
-        answer = click.prompt("Enter a value", default="", show_default=False)
-    except click.Abort:
-        return False
-    return answer.strip() == "yes"
 
 
 def apply_exit_code(result: ApplyResult, applied: Plan) -> int:
     """1 when a change or a whole account failed; else 3 when something waits on time; else 0."""
-    if result.stopped or applied.failures:
+    if result.stopped or applied.failures or result.ledger_error:
         return EXIT_ERROR
     return EXIT_DEFERRED if result.waiting else EXIT_OK
 
@@ -259,14 +238,10 @@ def import_(waba_id: str, business_id: str | None, account: str | None, token_en
 @handle_errors
 def emulator(seed_path: str | None, port: int, state_path: str | None) -> int:
     """Run the Graph API emulator on 127.0.0.1 until interrupted."""
-    running = start_emulator(seed_path, port, state_path)
-    click.echo(f"Graph API emulator listening on {running.url}")
-    click.echo(f"  export WABACTL_GRAPH_URL={running.url}")
-    sys.stdout.flush()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running.stop()
+
+    def ready(url: str) -> None:
+        click.echo(f"Graph API emulator listening on {url}\n  export WABACTL_GRAPH_URL={url}")
+        sys.stdout.flush()
+
+    serve_emulator(seed_path, port, state_path, ready)
     return EXIT_OK

@@ -12,6 +12,7 @@
     │   ├── StalePlanError          live state moved since the plan file was written
     │   ├── PlanFileError           the plan file is unreadable or not a wabactl plan
     │   └── UnsafePlanError         a safety valve (too many deletes, self-lockout); --allow-destroy
+    ├── LedgerLockedError           another apply holds the ledger's lock beyond --lock-timeout
     └── EmulatorError               the in-process emulator could not start (bad seed)
 """
 
@@ -149,6 +150,10 @@ class PlanFileError(PlanError):
 
 
 class UnsafePlanError(PlanError):
+    pass
+
+
+class LedgerLockedError(ReconcilerError):
     pass
 
 

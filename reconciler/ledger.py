@@ -120,6 +120,12 @@ class Ledger:
     def account(self, waba_id: str) -> AccountLedger:
         return self.accounts.setdefault(waba_id, AccountLedger())
 
+    def size(self) -> dict[str, int]:
+        """How many records of each kind it holds (to say what a failed write left unrecorded)."""
+        books = self.accounts.values()
+        return {"creations": sum(len(b.creations) for b in books), "edits": sum(len(v) for b in books for v in b.edits.values()),
+                "name locks": sum(len(b.locks) for b in books)}
+
 
 def ledger_path(state_dir: str) -> str:
     return os.path.join(state_dir, FILE_NAME)

@@ -33,6 +33,7 @@ from .graph import waba as graph_waba
 from .graph.client import check_base_url, clean_token
 from .graph.retry import RetryPolicy
 from .ledger import Ledger
+from .ledgerlock import LedgerLock
 from .model import DesiredAccount, DesiredState, LiveAccount
 from .planning import planfile, safety
 from .planning.plan import AccountFailure, AccountPlan, Plan
@@ -92,6 +93,18 @@ def retry_policy(environ: Mapping[str, str]) -> RetryPolicy:
     return RetryPolicy(backoff=backoff)
 
 
+def serve_emulator(seed: str | None, port: int, state_file: str | None, ready: Callable[[str], None]) -> None:
+    """Run an emulator until interrupted (Ctrl-C); ``ready`` is told its URL once it listens."""
+    running = start_emulator(seed, port, state_file)
+    try:
+        ready(running.url)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+
+
 def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
     """The config files' desired state, narrowed to ``accounts`` when any are named."""
     desired = config.load(paths)
@@ -104,14 +117,12 @@ def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredS
     return DesiredState(tuple(a for a in desired.accounts if a.name in accounts))
 
 
-def open_ledger(state_dir: str | None, anchor: str) -> tuple[Ledger, list[str]]:
-    """The ledger in ``state_dir`` (default: ``.wabactl`` beside ``anchor``), and its problems.
-
-    A broken ledger is never fatal: its problems are reported and the file is otherwise ignored."""
+def ledger_file(state_dir: str | None, anchor: str) -> str:
+    """The ledger in ``state_dir``, by default ``.wabactl`` beside ``anchor`` (the first config)."""
     if state_dir is None:
         folder = anchor if os.path.isdir(anchor) else os.path.dirname(os.path.abspath(anchor))
         state_dir = os.path.join(folder, STATE_DIR)
-    return ledgers.load(ledgers.ledger_path(state_dir))
+    return ledgers.ledger_path(state_dir)
 
 
 @dataclass(frozen=True)
@@ -209,11 +220,22 @@ class Session:
     # --- apply ---------------------------------------------------------------------------------
 
     def apply(self, plan: Plan, options: applier.Options | None = None) -> ApplyResult:
-        """Execute the plan; the ledger is written afterwards, whatever happened."""
+        """Execute the plan; the ledger is written afterwards, whatever happened. A ledger that
+        cannot be written does not hide what was applied: the result says what went unrecorded."""
+        before = self.ledger.size()
         try:
-            return applier.apply_plan(plan, self.clients, self.ledger, options)
+            result = applier.apply_plan(plan, self.clients, self.ledger, options)
         finally:
-            ledgers.save(self.ledger, self._server_now())
+            try:
+                ledgers.save(self.ledger, self._server_now())
+                unsaved = None
+            except OSError as error:
+                unsaved = error
+        if unsaved is not None:
+            after = self.ledger.size()
+            lost = ", ".join(f"{after[k] - before[k]} {k}" for k in after if after[k] != before[k]) or "nothing new"
+            result.ledger_error = f"the ledger {self.ledger.path} could not be written ({unsaved.strerror or unsaved}); not recorded: {lost}"
+        return result
 
     def wait_for_review(self, plan: Plan, result: ApplyResult, timeout: float, poll_seconds: float,
                         waiting: review.Waiting | None = None) -> list[review.Verdict]:
@@ -248,15 +270,19 @@ class Session:
 
 @contextlib.contextmanager
 def open_session(anchor: str | None, state_dir: str | None = None, emulator_seed: str | None = None,
-                 parallelism: int = DEFAULT_PARALLELISM, environ: Mapping[str, str] | None = None) -> Iterator[Session]:
-    """A session whose ledger sits beside ``anchor`` (a config or plan file) or in ``state_dir``
+                 parallelism: int = DEFAULT_PARALLELISM, environ: Mapping[str, str] | None = None,
+                 lock_timeout: float | None = None) -> Iterator[Session]:
+    """A session whose ledger sits beside ``anchor`` (the first config file) or in ``state_dir``
     (no ledger when both are None), against ``WABACTL_GRAPH_URL`` or an in-process emulator
-    seeded from ``emulator_seed``."""
+    seeded from ``emulator_seed``. With ``lock_timeout`` (an apply), the ledger is locked for the
+    whole session and read only once the lock is held."""
     environment = os.environ if environ is None else environ
-    book, problems = (Ledger(None), []) if anchor is None and state_dir is None else open_ledger(state_dir, anchor or ".")
-    with graph_target(emulator_seed, environment) as target:
+    path = None if anchor is None and state_dir is None else ledger_file(state_dir, anchor or ".")
+    with contextlib.ExitStack() as stack:
+        if path is not None and lock_timeout is not None:
+            stack.enter_context(LedgerLock(path, lock_timeout))
+        book, problems = ledgers.load(path) if path is not None else (Ledger(None), [])
+        target = stack.enter_context(graph_target(emulator_seed, environment))
         session = Session(target, book, environment, parallelism, problems)
-        try:
-            yield session
-        finally:
-            session.close()
+        stack.callback(session.close)
+        yield session

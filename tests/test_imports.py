@@ -14,7 +14,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "reconciler"
 # Lowest first: a module may import its own rank or a lower one, never a higher one.
 RANKS = [
     ("reconciler", "reconciler.errors", "reconciler.model", "reconciler.emulator"),
-    ("reconciler.ledger", "reconciler.schemas", "reconciler.graph"),
+    ("reconciler.ledger", "reconciler.ledgerlock", "reconciler.schemas", "reconciler.graph"),
     ("reconciler.desired",),
     ("reconciler.planning",),
     ("reconciler.applying",),
@@ -27,6 +27,7 @@ RANKS = [
 JSON_EDGES = {
     "reconciler.planning.planfile": "the plan file and plan --format json",
     "reconciler.ledger": "the ledger file",
+    "reconciler.ledgerlock": "the note of who holds the ledger's lock",
     "reconciler.schemas": "the JSON Schema files",
     "reconciler.graph.client": "Graph answers and their usage headers",
     "reconciler.model": "the digest of live state a saved plan is checked against",

@@ -6,10 +6,11 @@ import datetime as dt
 
 from reconciler.applying.result import ApplyResult, ChangeResult, Outcome
 from reconciler.applying.review import Verdict
-from reconciler.planning.plan import Action
+from reconciler.planning.plan import AccountFailure, Action, Plan
 from reconciler.render import apply as report
 
 WHEN = dt.datetime(2026, 11, 22, 14, 5, tzinfo=dt.UTC)
+PLAN = Plan((), "2026-11-22T14:00:00+00:00")
 
 
 def result(*outcomes: tuple[str, Action, Outcome, str | None], retry_at: dt.datetime | None = None) -> ApplyResult:
@@ -31,7 +32,7 @@ def test_stopped_lists_each_outcome_on_stderr():
         ("template.b[en]", Action.CREATE, Outcome.UNCERTAIN, "no answer"),
         ("template.c[en]", Action.CREATE, Outcome.NOT_ATTEMPTED, None),
         ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected"),
-    ))
+    ), PLAN)
     assert stopped.out == ""
     assert stopped.err.splitlines() == ["Apply stopped at a failure (account acme); other accounts went on.", "  applied (1):", "    acme: template.a[en]",
                                         "  uncertain (1):", "    acme: template.b[en]: no answer", "  not attempted (1):", "    acme: template.c[en]"]
@@ -44,7 +45,7 @@ def test_partly_done_names_what_waits_and_until_when():
         ("template.c[en]", Action.CREATE, Outcome.BLOCKED, "name locked"),
         ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected"),
         retry_at=WHEN,
-    ))
+    ), PLAN)
     assert waiting.out.splitlines() == [
         "  acme: deferred: template.b[en]: creation budget spent", "  acme: blocked: template.c[en]: name locked",
         "Apply partly done: 1 applied, 1 deferred, 1 blocked. Run apply again after 2026-11-22 14:05:00 UTC."]
@@ -52,7 +53,7 @@ def test_partly_done_names_what_waits_and_until_when():
 
 def test_complete_counts_what_the_plan_blocked():
     done = report.apply_report(result(("template.a[en]", Action.EDIT, Outcome.APPLIED, None),
-                                      ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected")))
+                                      ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected")), PLAN)
     assert done.out.splitlines() == ["Apply complete: 1 change(s) applied.",
                                      "1 blocked change(s) were not applied (see the plan for the reasons)."]
 
@@ -66,3 +67,13 @@ def test_review_report():
                                          "  template.b[en]: REJECTED (SCAM)", "  template.c[en]: PENDING"]
     assert reviewed.err.splitlines() == ["1 template(s) still in review when the timeout ran out.",
                                          "1 template(s) rejected by Meta's review."]
+
+
+def test_accounts_left_out_and_an_unwritten_ledger_are_errors_after_the_report():
+    failed = Plan((), "now", (AccountFailure("partner", "2", "Graph API error on GET /v26.0/2/message_templates: HTTP 403"),))
+    done = result(("template.a[en]", Action.CREATE, Outcome.APPLIED, None))
+    done.ledger_error = "the ledger /x/ledger.json could not be written (Read-only file system); not recorded: 1 creations"
+    reported = report.apply_report(done, failed)
+    assert reported.out == "Apply complete: 1 change(s) applied.\n"
+    assert reported.err.splitlines() == ["Error: account partner: Graph API error on GET /v26.0/2/message_templates: HTTP 403",
+                                         "Error: the ledger /x/ledger.json could not be written (Read-only file system); not recorded: 1 creations"]

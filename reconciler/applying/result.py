@@ -55,6 +55,7 @@ class ChangeResult:
 class ApplyResult:
     results: list[ChangeResult] = field(default_factory=list)
     retry_at: dt.datetime | None = None  # when deferred work may run
+    ledger_error: str | None = None  # the ledger could not be written: what this apply did is not remembered
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)

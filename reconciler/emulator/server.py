@@ -5,18 +5,20 @@ batch requests, ``/_emulator/`` controls, and the ``Emulator`` object tests star
 from __future__ import annotations
 
 import email.utils
+import itertools
 import json
 import re
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import controls, routes
 from . import params as p
-from .errors import GraphError, internal_error, invalid_parameter, throttled
-from .faults import Fault, Faults
+from .errors import GraphError, internal_error, invalid_parameter
+from .faults import Fault, Faults, RawReply, answer
 from .params import Reply, Request
 from .seed import build_world, load_seed_file
 from .state import World
@@ -24,6 +26,7 @@ from .state import World
 VERSION_RE = re.compile(r"^v\d+(\.\d+)?$")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MUTATING = ("POST", "DELETE", "PUT")
+DRIP_PROMISE = 10_000_000  # the Content-Length a "drip" fault announces and never reaches
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -83,6 +86,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log under /_emulator/requests is the record."""
 
+
     def date_time_string(self, timestamp: float | None = None) -> str:
         """The Date header tells emulator time, so clients that read it follow the test clock."""
         return email.utils.formatdate(self.server.world.clock.now(), usegmt=True)
@@ -123,12 +127,18 @@ class Handler(BaseHTTPRequestHandler):
         for fault in fired:
             if fault.kind == "latency":
                 time.sleep(fault.latency_ms / 1000)
-        early = next((f for f in fired if f.kind in ("error", "throttle", "drop_before")), None)
+        early = next((f for f in fired if f.instead), None)
         if early is not None and early.kind == "drop_before":
             self._record(request, None, "dropped before handling")
             self._drop()
             return
-        reply = _fault_reply(early) if early else self._answer(request)
+        if early is not None and early.kind == "drip":
+            self._drip(request, early)
+            return
+        reply = answer(early, request) if early else self._answer(request)
+        late = next((f for f in fired if f.kind == "malformed" and f.after), None)
+        if early is None and late is not None:
+            reply = answer(late, request)
         self._record(request, reply)
         if any(f.kind == "drop_after" for f in fired):
             self._drop()
@@ -248,9 +258,12 @@ class Handler(BaseHTTPRequestHandler):
             self.server.log.append(entry)
 
     def _send(self, reply: Reply) -> None:
-        payload = json.dumps(reply.body).encode("utf-8")
+        if isinstance(reply, RawReply):
+            payload, content_type = reply.body.encode("utf-8"), reply.content_type
+        else:
+            payload, content_type = json.dumps(reply.body).encode("utf-8"), "application/json; charset=UTF-8"
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("facebook-api-version", "v26.0")
         for name, value in reply.headers.items():
@@ -260,6 +273,34 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _drip(self, request: Request, fault: Fault) -> None:
+        """Promise a large JSON body, then send it a byte at a time, never finishing, until the
+        client leaves or ``drip_seconds`` pass; then close. No lock is held meanwhile, so every
+        other request is served as usual. The log entry is written at the end and says which.
+        """
+        self.close_connection = True
+        sent, ending = 0, "the server closed the connection"
+        deadline = time.monotonic() + fault.drip_seconds
+        # Unbuffered: each byte leaves at once, and no byte is left over for the base class to
+        # flush again (and fail on, with a traceback) once the client has closed the socket.
+        self.wfile.close()
+        self.wfile = self.connection.makefile("wb", buffering=0)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(DRIP_PROMISE))
+            self.end_headers()
+            for byte in itertools.islice(_drip_bytes(), DRIP_PROMISE - 1):
+                if time.monotonic() >= deadline:
+                    break
+                self.wfile.write(byte)
+                sent += 1
+                time.sleep(fault.drip_interval_ms / 1000)
+        except OSError:  # broken pipe or reset: the client gave up, which is what a drip tests
+            ending = "the client closed the connection"
+        self._record(request, Reply(None), f"dripped {sent} of {DRIP_PROMISE} bytes; {ending}")
+        self._drop()
+
     def _drop(self) -> None:
         """Close the socket without an answer, as a network failure would."""
         self.close_connection = True
@@ -267,6 +308,13 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(2)
         except OSError:
             pass
+
+
+def _drip_bytes() -> Iterator[bytes]:
+    """The start of a plausible listing, then whitespace forever: a JSON parser keeps waiting."""
+    for byte in b'{"data": [':
+        yield bytes([byte])
+    yield from itertools.repeat(b" ")
 
 
 def _build(
@@ -317,26 +365,6 @@ def _graph(world: World, request: Request) -> Reply:
     for name, value in routes.usage_headers(world, request).items():
         reply.headers.setdefault(name, value)
     return reply
-
-
-def _fault_reply(fault: Fault) -> Reply:
-    if fault.kind == "throttle":
-        code = fault.code or 80008
-        error = throttled(code, fault.regain_minutes, "Injected throttle")
-        usage = {"*": [{"type": "whatsapp_business_management", "call_count": 100,
-                        "total_cputime": 0, "total_time": 0,
-                        "estimated_time_to_regain_access": fault.regain_minutes}]}
-        error.headers["X-Business-Use-Case-Usage"] = json.dumps(usage)
-        return Reply(error.envelope(), error.http_status, error.headers)
-    code = fault.code if fault.code is not None else (2 if fault.status >= 500 else 100)
-    error = GraphError(
-        code=code,
-        subcode=fault.subcode,
-        message="Service temporarily unavailable" if fault.status >= 500 else "Injected error",
-        is_transient=fault.status >= 500,
-        status=fault.status,
-    )
-    return Reply(error.envelope(), error.http_status)
 
 
 class Emulator:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..applying.result import ApplyResult, ChangeResult, Outcome
 from ..applying.review import Verdict
+from ..planning.plan import Plan
 
 # The order outcomes are listed in when an apply stopped at a failure.
 STOPPED_ORDER = (Outcome.APPLIED, Outcome.FAILED, Outcome.UNCERTAIN, Outcome.NOT_ATTEMPTED, Outcome.DEFERRED)
@@ -36,7 +37,20 @@ def review_progress_line(pending: int, left: float) -> str:
     return f"waiting for review: {pending} template(s) in review, {int(left)}s left"
 
 
-def apply_report(result: ApplyResult) -> Report:
+def failures_report(plan: Plan) -> Report:
+    """The accounts that could not be planned, one error line each."""
+    return Report(err=_lines([f"Error: account {failure.account}: {failure.error}" for failure in plan.failures]))
+
+
+def apply_report(result: ApplyResult, plan: Plan) -> Report:
+    """What happened, then what stands in the way: the accounts that could not be planned, and a
+    ledger that could not be written."""
+    outcome = _outcome_report(result)
+    ledger = [f"Error: {result.ledger_error}"] if result.ledger_error else []
+    return Report(outcome.out, outcome.err + failures_report(plan).err + _lines(ledger))
+
+
+def _outcome_report(result: ApplyResult) -> Report:
     """Stopped at a failure (every change by outcome), partly done (what waits, and until when),
     or complete."""
     applied = result.count(Outcome.APPLIED)
