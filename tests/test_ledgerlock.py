@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import threading
+import subprocess
+import sys
 
 import pytest
 
 from reconciler.errors import LedgerLockedError
 from reconciler.ledgerlock import LedgerLock
 
-from conftest import WABA, body, write_config
+from conftest import TOKEN, WABA, body, write_config
 
 
 def templates(prefix: str, count: int) -> dict:
@@ -41,17 +42,15 @@ def test_apply_refuses_while_another_holds_the_ledger_and_writes_nothing(load, w
     assert graph.log() == []
 
 
-def test_two_applies_at_once_lose_nothing(load, wabactl, tmp_path):
+def test_two_applies_at_once_lose_nothing(load, emulator, tmp_path):
     graph = load()
     first = write_config(tmp_path / "a.yaml", {"acme": {"waba_id": WABA, "templates": templates("a", 20)}})
     second = write_config(tmp_path / "b.yaml", {"acme": {"waba_id": WABA, "templates": templates("b", 20)}})
-    results = {}
-    runs = [threading.Thread(target=lambda p=p: results.update({p: wabactl("apply", p, "--auto-approve")})) for p in (first, second)]
-    for run in runs:
-        run.start()
-    for run in runs:
-        run.join(timeout=60)
-    assert [results[p].exit_code for p in (first, second)] == [0, 0], [r.output for r in results.values()]
+    environment = {**os.environ, "WABACTL_GRAPH_URL": emulator.url, "WABACTL_TOKEN": TOKEN, "NO_COLOR": "1"}
+    runs = [subprocess.Popen([sys.executable, "-m", "reconciler", "apply", path, "--auto-approve", "--lock-timeout", "30"],
+                             env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for path in (first, second)]
+    outcomes = [(run.wait(timeout=60), run.communicate()) for run in runs]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
     ledger = json.loads((tmp_path / ".wabactl" / "ledger.json").read_text())
     assert len(ledger["accounts"][WABA]["creations"]) == 40
     assert len([e for e in graph.log() if e["method"] == "POST"]) == 40  # no create planned twice
