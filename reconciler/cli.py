@@ -129,7 +129,7 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
     desired = load_desired(paths, accounts)
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
         echo_warnings(run)
-        made = run.plan(desired, allow_destroy)
+        made = run.plan_config(paths, accounts, allow_destroy, desired)
     click.echo(render.render(made, fmt, use_color(no_color)), nl=False)
     if out:
         planfile.save(made, out)
@@ -158,12 +158,14 @@ def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_revie
     saved = [path for path in paths if planfile.looks_like_plan(path)]
     if saved and len(paths) > 1:
         raise ReconcilerError(f"{saved[0]} is a plan file: apply takes one plan file, or config files, not both")
-    with open_session(paths[0], state_dir, emulator_seed, parallelism, lock_timeout=lock_timeout) as run:
+    stored = planfile.load(paths[0]) if saved else None
+    anchor = stored.source.paths[0] if stored and stored.source else paths[0]  # the ledger sits beside the config
+    with open_session(anchor, state_dir, emulator_seed, parallelism, lock_timeout=lock_timeout) as run:
         echo_warnings(run)
-        if saved:
-            chosen = run.saved_plan(paths[0], allow_destroy)
+        if stored:
+            chosen = run.verify_saved(stored, allow_destroy)
         else:
-            chosen = run.plan(load_desired(paths, accounts), allow_destroy)
+            chosen = run.plan_config(paths, accounts, allow_destroy)
             click.echo(render.render(chosen, "text", use_color(no_color)), nl=False)
             early = _before_apply(chosen, auto_approve, run)
             if early is not None:

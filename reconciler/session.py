@@ -13,7 +13,9 @@ picks exit codes. Benchmarks and other programs use it the same way::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
 import os
 import pathlib
 import threading
@@ -27,7 +29,7 @@ from .applying import applier, review
 from .applying.result import ApplyResult
 from .desired import config, importer
 from .emulator import Emulator, SeedError
-from .errors import CredentialsError, EmulatorError, GraphError, ReconcilerError
+from .errors import CredentialsError, EmulatorError, GraphError, PlanFileError, ReconcilerError, StalePlanError
 from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
 from .graph import waba as graph_waba
 from .graph.client import check_base_url, clean_token
@@ -35,9 +37,10 @@ from .graph.retry import RetryPolicy
 from .ledger import Ledger
 from .ledgerlock import LedgerLock
 from .model import DesiredAccount, DesiredState, LiveAccount
-from .planning import planfile, safety
-from .planning.plan import AccountFailure, AccountPlan, Plan
+from .planning import safety
+from .planning.plan import AccountFailure, Plan, Source
 from .planning.planner import make_plan
+from .planning.staleness import refuse_if_moved
 
 DEFAULT_PARALLELISM = 8  # accounts read at once; each account's own calls stay sequential
 DEFAULT_SEED = pathlib.Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
@@ -103,6 +106,23 @@ def serve_emulator(seed: str | None, port: int, state_file: str | None, ready: C
         pass
     finally:
         running.stop()
+
+
+def config_digests(paths: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Each config file (directories expanded) with the digest of its bytes."""
+    digests = []
+    for path in config.config_files(paths):
+        try:
+            digest = hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+        except OSError:
+            digest = "0" * 64  # unreadable: loading the config says why
+        digests.append((path, f"sha256:{digest}"))
+    return tuple(digests)
+
+
+def _changed(was: tuple[tuple[str, str], ...], now: tuple[tuple[str, str], ...]) -> list[str]:
+    """Files added, removed or edited between two digest lists."""
+    return sorted({path for path, _ in set(was) ^ set(now)})
 
 
 def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
@@ -202,20 +222,28 @@ class Session:
         safety.check(made, allow_destroy)
         return made
 
-    def saved_plan(self, path: str, allow_destroy: bool = False) -> Plan:
-        """A plan file, refused unless it is safe and live state is still what it was made from."""
-        saved = planfile.load(path)
-        for account in saved.accounts:
-            self.client(account.account, account.token_env)
-        safety.check(saved, allow_destroy)
+    def plan_config(self, paths: Sequence[str], accounts: Sequence[str] = (), allow_destroy: bool = False,
+                    desired: DesiredState | None = None) -> Plan:
+        """Plan the config files (narrowed to ``accounts``; ``desired`` when already loaded from
+        them), recording them in the plan."""
+        desired = desired or load_desired(paths, accounts)
+        files = config_digests(paths)
+        planned = self.plan(desired, allow_destroy)
+        return dataclasses.replace(planned, source=Source(tuple(paths), files, tuple(accounts)))
 
-        def fingerprint(account: AccountPlan) -> tuple[str, str]:
-            live = graph_waba.fetch_account(self.clients[account.account], account.waba_id, account.business_id,
-                                            with_users=account.manages_users)
-            return account.account, live.fingerprint(frozenset(c.key for c in account.changes))
-
-        applier.refuse_if_stale(saved, dict(self._parallel(fingerprint, saved.accounts)))
-        return saved
+    def verify_saved(self, saved: Plan, allow_destroy: bool = False) -> Plan:
+        """The plan to apply for a saved one: planned again from the same config files and live
+        state, and refused unless it decides exactly what the saved one did. Nothing of the file is
+        trusted beyond that: safety valves and content checks come from the config and the code."""
+        if saved.source is None:
+            raise PlanFileError("the plan file records no config files; make it with `wabactl plan --out`")
+        moved = [f"{path}: changed since the plan was made" for path in _changed(saved.source.files, config_digests(saved.source.paths))]
+        if moved:
+            raise StalePlanError("the config changed since the plan was made; nothing was applied. Run plan again. What moved:\n"
+                                 + "\n".join(f"  {line}" for line in moved))
+        fresh = self.plan_config(saved.source.paths, saved.source.accounts, allow_destroy)
+        refuse_if_moved(saved, fresh)
+        return fresh
 
     # --- apply ---------------------------------------------------------------------------------
 

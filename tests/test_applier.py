@@ -1,12 +1,9 @@
-"""The applier executes exactly the plan, in order, and refuses stale plans."""
+"""The applier executes exactly the plan, in order; a failure stops only its own account."""
 
 from __future__ import annotations
 
-import pytest
-
-from reconciler.applying.applier import apply_plan, refuse_if_stale
+from reconciler.applying.applier import apply_plan
 from reconciler.applying.result import Outcome
-from reconciler.errors import StalePlanError
 from reconciler.graph import GraphClient
 from reconciler.model import Template
 from reconciler.planning.plan import AccountPlan, Action, Change, Plan
@@ -50,8 +47,13 @@ def test_failure_stops_everything_after_it(load, emulator):
     assert "subcode 2388024" in result.results[0].detail
 
 
-def test_stale_plan_is_refused():
-    plan = one_account(create("a"))
-    with pytest.raises(StalePlanError, match="acme"):
-        refuse_if_stale(plan, {"acme": "sha256:" + "2" * 64})
-    refuse_if_stale(plan, {"acme": "sha256:" + "1" * 64})
+def test_a_failure_stops_its_own_account_only(load, emulator):
+    load(seed_with([template("a")]))
+    second = AccountPlan("partner", WABA, None, "WABACTL_TOKEN", "sha256:" + "1" * 64,
+                         (Change("partner", "template.c[en_US]", Action.CREATE, None, Template("c", "en_US", "UTILITY", BODY)),))
+    plan = Plan((one_account(create("a"), create("b")).accounts[0], second), "now")
+    client = GraphClient("test-token", base_url=emulator.url)
+    result = apply_plan(plan, {"acme": client, "partner": client})
+    assert [(r.account, r.key, r.outcome) for r in result.results] == [
+        ("acme", "template.a[en_US]", Outcome.FAILED), ("acme", "template.b[en_US]", NOT_ATTEMPTED),
+        ("partner", "template.c[en_US]", APPLIED)]

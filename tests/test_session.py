@@ -63,16 +63,16 @@ def test_apply_records_the_ledger_and_a_saved_plan_applies_once(load, emulator, 
     path = two_accounts(tmp_path)
     environ = {**ENV, "WABACTL_GRAPH_URL": emulator.url}
     with open_session(path, environ=environ) as run:
-        made = run.plan(load_desired([path], ["acme"]))
+        made = run.plan_config([path], ["acme"])
     saved = tmp_path / "plan.json"
     planfile.save(made, str(saved))
-    with open_session(str(saved), environ=environ) as run:
-        result = run.apply(run.saved_plan(str(saved)))
+    with open_session(path, environ=environ) as run:
+        result = run.apply(run.verify_saved(planfile.load(str(saved))))
     assert [(r.key, r.outcome) for r in result.results] == [("template.order_shipped[en_US]", Outcome.APPLIED)]
     ledger = json.loads((tmp_path / ".wabactl" / "ledger.json").read_text())
     assert len(ledger["accounts"][WABA]["creations"]) == 1
-    with open_session(str(saved), environ=environ) as run, pytest.raises(StalePlanError, match="acme"):
-        run.saved_plan(str(saved))
+    with open_session(path, environ=environ) as run, pytest.raises(StalePlanError, match=r"acme: template\.order_shipped"):
+        run.verify_saved(planfile.load(str(saved)))
 
 
 def test_a_broken_ledger_is_a_warning_not_an_error(tmp_path, emulator):

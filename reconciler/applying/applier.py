@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ..errors import GraphError, GraphTransportError, StalePlanError
+from ..errors import GraphError, GraphTransportError
 from ..graph import waba
 from ..graph.client import GraphClient
 from ..ledger import LOCK_DAYS, AccountLedger, Ledger, lock_key
@@ -41,15 +41,6 @@ class Options:
     poll_seconds: float = 15.0
     progress: Progress | None = None
     waiting: Waiting | None = None
-
-
-def refuse_if_stale(plan: Plan, fingerprints: Mapping[str, str]) -> None:
-    moved = [a.account for a in plan.accounts if fingerprints.get(a.account) != a.fingerprint]
-    if moved:
-        raise StalePlanError(
-            f"live state changed since the plan was made (account{'s' if len(moved) > 1 else ''}: "
-            f"{', '.join(moved)}); nothing was applied. Run plan again."
-        )
 
 
 def apply_plan(plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger | None = None,

@@ -159,10 +159,21 @@ class AccountFailure:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The config a plan was made from: the paths as given, each file read with its digest, and
+    the accounts chosen with ``--account`` (all when empty). ``apply PLANFILE`` plans again from it."""
+
+    paths: tuple[str, ...]
+    files: tuple[tuple[str, str], ...]  # (path, "sha256:...")
+    accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Plan:
     accounts: tuple[AccountPlan, ...]
     created_at: str
     failures: tuple[AccountFailure, ...] = ()  # accounts left out of the plan, and why
+    source: Source | None = None  # None: made by a program, not from config files
 
     @property
     def changes(self) -> list[Change]:

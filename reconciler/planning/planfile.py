@@ -19,7 +19,7 @@ from .. import __version__
 from ..errors import PlanFileError
 from ..model import LiveTemplate, Template, User
 from ..schemas import validator
-from .plan import AccountFailure, AccountPlan, Action, After, Before, Change, Limits, Plan, Usage
+from .plan import AccountFailure, AccountPlan, Action, After, Before, Change, Limits, Plan, Source, Usage
 
 FORMAT = "wabactl-plan"
 VERSION = 1
@@ -36,6 +36,11 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "summary": {action.value: counts[action] for action in Action},
         "accounts": [_account(a) for a in plan.accounts],
         "failures": [{"account": f.account, "waba_id": f.waba_id, "error": f.error} for f in plan.failures],
+        "source": None if plan.source is None else {
+            "paths": list(plan.source.paths),
+            "files": [{"path": path, "sha256": digest} for path, digest in plan.source.files],
+            "accounts": list(plan.source.accounts),
+        },
     }
 
 
@@ -102,7 +107,9 @@ def from_dict(data: Any) -> Plan:
         for a in data["accounts"]
     )
     failures = tuple(AccountFailure(f["account"], f["waba_id"], f["error"]) for f in data["failures"])
-    return Plan(accounts=accounts, created_at=data["created_at"], failures=failures)
+    raw = data["source"]
+    source = None if raw is None else Source(tuple(raw["paths"]), tuple((f["path"], f["sha256"]) for f in raw["files"]), tuple(raw["accounts"]))
+    return Plan(accounts=accounts, created_at=data["created_at"], failures=failures, source=source)
 
 
 def _change(account: str, raw: dict[str, Any]) -> Change:

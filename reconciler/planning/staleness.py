@@ -1,0 +1,109 @@
+"""What moved between a saved plan and the plan wabactl makes now from the same config and live state.
+
+A plan file is an approval, never an instruction: ``apply PLANFILE`` plans again and carries out
+the fresh plan only when it decides exactly what the saved one did. Everything that steers apply
+is compared: which accounts were planned or failed, the live fingerprint, each change's key,
+action, live side and desired side, the template cap and limits, and the token's own user (the
+self-lockout guard). What only explains a plan to a person (reasons, waves, times, warnings) is not.
+"""
+
+from __future__ import annotations
+
+from ..errors import StalePlanError
+from ..model import LiveTemplate, Template, User
+from .diff import task_details, template_details
+from .plan import AccountPlan, Change, Plan
+
+SHOWN = 5  # differences named in the refusal; the rest are counted
+
+
+def refuse_if_moved(saved: Plan, fresh: Plan) -> None:
+    """Raise ``StalePlanError`` naming what moved, unless ``fresh`` decides exactly what ``saved`` did."""
+    moved = differences(saved, fresh)
+    if moved:
+        more = f"\n  ... and {len(moved) - SHOWN} more" if len(moved) > SHOWN else ""
+        raise StalePlanError(
+            "live state changed since the plan was made, or the plan file was edited; nothing was applied. "
+            "Run plan again. What differs from planning now:\n"
+            + "\n".join(f"  {line}" for line in moved[:SHOWN]) + more
+        )
+
+
+def differences(saved: Plan, fresh: Plan) -> list[str]:
+    moved: list[str] = []
+    was = {a.account: a for a in saved.accounts}
+    now = {a.account: a for a in fresh.accounts}
+    failed_then = {f.account for f in saved.failures}
+    failed_now = {f.account: f.error for f in fresh.failures}
+    for name in sorted(set(was) | set(now) | failed_then | set(failed_now)):
+        if name in failed_now:
+            if name not in failed_then:
+                moved.append(f"{name}: cannot be planned now: {failed_now[name]}")
+        elif name in failed_then:
+            moved.append(f"{name}: could not be planned then, can be now")
+        elif name not in now:
+            moved.append(f"{name}: in the plan, not in the config now")
+        elif name not in was:
+            moved.append(f"{name}: in the config now, not in the plan")
+        else:
+            moved += [f"{name}: {line}" for line in _account(was[name], now[name])]
+    return moved
+
+
+def _account(was: AccountPlan, now: AccountPlan) -> list[str]:
+    moved = [f"{label}: {before!r} -> {after!r}" for label, before, after in (
+        ("waba_id", was.waba_id, now.waba_id),
+        ("business_id", was.business_id, now.business_id),
+        ("token_env", was.token_env, now.token_env),
+        ("the token's user", was.token_user, now.token_user),
+        ("users managed", was.manages_users, now.manages_users),
+        ("limits", was.limits, now.limits),
+        ("template cap", was.usage, now.usage),
+    ) if before != after]
+    if was.fingerprint != now.fingerprint:
+        moved.append("live state changed (templates or users added, removed, or changed where the plan acts)")
+    before = {c.key: c for c in was.changes}
+    after = {c.key: c for c in now.changes}
+    for key in sorted(set(before) | set(after)):
+        if key not in after:
+            moved.append(f"{key}: {before[key].action.value} in the plan, not planned now")
+        elif key not in before:
+            moved.append(f"{key}: {after[key].action.value} planned now, not in the plan")
+        else:
+            moved += [f"{key}: {line}" for line in _change(before[key], after[key])]
+    return moved
+
+
+def _change(was: Change, now: Change) -> list[str]:
+    if was.action is not now.action:
+        return [f"the plan says {was.action.value}, now {now.action.value}"]
+    moved = []
+    if _live(was) != _live(now):
+        moved.append(f"live side: {_describe(was.before)} -> {_describe(now.before)}")
+    if was.after != now.after:
+        moved.append("desired side: " + "; ".join(_what_differs(was.after, now.after)))
+    return moved
+
+
+def _live(change: Change) -> object:
+    """What of the live side steers apply: a template's id, status and content; a user's tasks."""
+    side = change.before
+    if isinstance(side, LiveTemplate):
+        return side.id, side.status, side.template
+    return side
+
+
+def _describe(side: LiveTemplate | User | None) -> str:
+    if isinstance(side, LiveTemplate):
+        return f"id {side.id}, {side.status}"
+    if isinstance(side, User):
+        return f"tasks {sorted(side.tasks)}"
+    return "none"
+
+
+def _what_differs(was: Template | User | None, now: Template | User | None) -> list[str]:
+    if isinstance(was, Template) and isinstance(now, Template):
+        return template_details(was, now)[:3] or ["name or language"]
+    if isinstance(was, User) or isinstance(now, User):
+        return [f"tasks {line}" for line in task_details(was if isinstance(was, User) else None, now if isinstance(now, User) else None)]
+    return [f"{was!r} -> {now!r}"]
