@@ -32,7 +32,7 @@ from .emulator import Emulator, SeedError
 from .errors import CredentialsError, EmulatorError, GraphError, PlanFileError, ReconcilerError, StalePlanError
 from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
 from .graph import waba as graph_waba
-from .graph.client import check_base_url, clean_token
+from .graph.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, check_base_url, clean_token
 from .graph.retry import RetryPolicy
 from .ledger import Ledger
 from .ledgerlock import LedgerLock
@@ -84,16 +84,21 @@ def start_emulator(seed: str | None, port: int = 0, state_file: str | None = Non
 
 def retry_policy(environ: Mapping[str, str]) -> RetryPolicy:
     """The retry policy, with the first wait from ``WABACTL_RETRY_BACKOFF`` (seconds) when set."""
-    raw = environ.get("WABACTL_RETRY_BACKOFF")
+    return RetryPolicy(backoff=seconds_from(environ, "WABACTL_RETRY_BACKOFF", RetryPolicy.backoff, most=60))
+
+
+def seconds_from(environ: Mapping[str, str], name: str, default: float, most: float) -> float:
+    """A number of seconds from an environment variable, from 0 to ``most``; ``default`` when unset."""
+    raw = environ.get(name)
     if not raw:
-        return RetryPolicy()
+        return default
     try:
-        backoff = float(raw)
+        seconds = float(raw)
     except ValueError:
-        backoff = -1.0
-    if not 0 <= backoff <= 60:
-        raise ReconcilerError(f"WABACTL_RETRY_BACKOFF must be a number of seconds from 0 to 60; got {raw!r}")
-    return RetryPolicy(backoff=backoff)
+        seconds = -1.0
+    if not 0 <= seconds <= most:
+        raise ReconcilerError(f"{name} must be a number of seconds from 0 to {most:g}; got {raw!r}")
+    return seconds
 
 
 def serve_emulator(seed: str | None, port: int, state_file: str | None, ready: Callable[[str], None]) -> None:
@@ -186,7 +191,9 @@ class Session:
             raise CredentialsError(f"no access token: set the environment variable {token_env}")
         token = clean_token(token, f"the environment variable {token_env}")
         version = self.environ.get("WABACTL_API_VERSION") or DEFAULT_API_VERSION
-        return GraphClient(token, base_url=self.target.base_url, api_version=version, retry=retry_policy(self.environ))
+        deadline = seconds_from(self.environ, "WABACTL_REQUEST_TIMEOUT", DEFAULT_DEADLINE, most=600)
+        return GraphClient(token, base_url=self.target.base_url, api_version=version, deadline=deadline,
+                           timeout=min(deadline, DEFAULT_TIMEOUT), retry=retry_policy(self.environ))
 
     def close(self) -> None:
         for client in self.clients.values():

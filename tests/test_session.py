@@ -96,3 +96,28 @@ def test_import_counts_what_it_wrote(load, emulator):
     imported = run.import_account(WABA, None, "acme")
     assert (imported.templates, imported.languages, imported.users) == (2, 3, 0)
     assert "acme:" in imported.text
+
+
+@pytest.mark.parametrize("name,value", [("WABACTL_REQUEST_TIMEOUT", "-1"), ("WABACTL_REQUEST_TIMEOUT", "forever"), ("WABACTL_RETRY_BACKOFF", "999")])
+def test_bad_network_settings_are_one_message(load, emulator, tmp_path, name, value):
+    graph = load()
+    run = Session(Target(emulator.url), Ledger(None), {**ENV, name: value})
+    with pytest.raises(ReconcilerError, match=f"{name} must be a number of seconds"):
+        run.plan(load_desired([two_accounts(tmp_path)]))
+    assert graph.log() == []
+
+
+@pytest.mark.parametrize("fault,phrase", [
+    ({"kind": "drip", "drip_interval_ms": 50, "drip_seconds": 30}, "no complete answer within 0.5 s"),
+    ({"kind": "endless_paging", "paging": "repeat"}, "paging repeated a link after 2 pages; stopped"),
+    ({"kind": "malformed"}, "not JSON (text/html"),
+    ({"kind": "malformed", "raw_body": '{"data": [{"id": "1", "name": 5}]}', "content_type": "application/json"}, "'name' is not text"),
+])
+def test_a_hostile_server_is_one_clear_error_per_account(load, emulator, tmp_path, fault, phrase):
+    graph = load()
+    graph.control("POST", "faults", {**fault, "method": "GET", "path": f"/{OTHER_WABA}/*"})
+    run = Session(Target(emulator.url), Ledger(None), {**ENV, "WABACTL_REQUEST_TIMEOUT": "0.5", "WABACTL_RETRY_BACKOFF": "0"})
+    made = run.plan(load_desired([two_accounts(tmp_path)]))
+    assert [a.account for a in made.accounts] == ["acme"]
+    (failure,) = made.failures
+    assert failure.account == "partner" and phrase in failure.error, failure.error

@@ -27,6 +27,8 @@ from .retry import RetryPolicy
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v26.0"
+DEFAULT_TIMEOUT = 10.0  # seconds to connect, and for any one read of the socket
+DEFAULT_DEADLINE = 20.0  # seconds for a whole request, answer included: 5 tries stay under 2 minutes
 LONGEST_REGAIN_MINUTES = 24 * 60  # a longer estimate is not believed (and would overflow date arithmetic)
 Landed = Callable[[], Any]  # a read-back: what the write left behind, or None when it did not happen
 
@@ -68,8 +70,8 @@ class GraphClient:
         token: str,
         base_url: str = DEFAULT_GRAPH_URL,
         api_version: str = DEFAULT_API_VERSION,
-        timeout: float = 10.0,  # seconds to connect, and for any one read of the socket
-        deadline: float = 20.0,  # seconds for a whole request, answer included
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
         retry: RetryPolicy | None = None,
         page_cap: int = 1000,  # pages of one listing
         max_answer_bytes: int = 64 << 20,
