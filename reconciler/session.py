@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import os
 import pathlib
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -191,6 +192,8 @@ class Session:
             raise CredentialsError(f"no access token: set the environment variable {token_env}")
         token = clean_token(token, f"the environment variable {token_env}")
         version = self.environ.get("WABACTL_API_VERSION") or DEFAULT_API_VERSION
+        if not re.fullmatch(r"v[0-9]{1,3}\.[0-9]{1,3}", version):
+            raise ReconcilerError(f"WABACTL_API_VERSION must look like v26.0; got {version[:40]!r}")
         deadline = seconds_from(self.environ, "WABACTL_REQUEST_TIMEOUT", DEFAULT_DEADLINE, most=600)
         return GraphClient(token, base_url=self.target.base_url, api_version=version, deadline=deadline,
                            timeout=min(deadline, DEFAULT_TIMEOUT), retry=retry_policy(self.environ))

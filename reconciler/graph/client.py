@@ -168,7 +168,9 @@ class GraphClient:
                 raise GraphAnswerError("GET", self._path(path), None, f"page {number} is not a JSON object")
             yield page
             paging = page.get("paging") or {}
-            following = paging.get("next") if isinstance(paging, dict) else None
+            if not isinstance(paging, dict):
+                raise GraphAnswerError("GET", self._path(path), None, "'paging' is not an object")
+            following = paging.get("next")
             if not following:
                 return
             cursors = paging.get("cursors")

@@ -89,6 +89,13 @@ def from_dict(data: Any) -> Plan:
     problems = schema_problems(data)
     if problems:
         raise PlanFileError("not a valid wabactl plan: " + "; ".join(problems[:5]))
+    try:
+        return _plan(data)
+    except (KeyError, TypeError, ValueError) as error:  # what the schema cannot say, e.g. a user's side on a template key
+        raise PlanFileError(f"not a valid wabactl plan: {type(error).__name__}: {str(error)[:200]}") from None
+
+
+def _plan(data: dict[str, Any]) -> Plan:
     accounts = tuple(
         AccountPlan(
             account=a["account"],
@@ -186,8 +193,8 @@ def load(path: str) -> Plan:
             data = json.load(handle)
     except OSError as error:
         raise PlanFileError(f"{path}: cannot read plan file: {error.strerror}") from error
-    except ValueError as error:
-        raise PlanFileError(f"{path}: not a JSON plan file: {error}") from error
+    except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, or nested beyond reason
+        raise PlanFileError(f"{path}: not a JSON plan file: {str(error)[:200]}") from None
     try:
         return from_dict(data)
     except PlanFileError as error:
