@@ -26,7 +26,7 @@ from .ledgerlock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
 from .planning import planfile
 from .planning.plan import Action, Plan
 from .render import apply as report
-from .session import DEFAULT_PARALLELISM, DEFAULT_SEED, Session, load_desired, open_session, serve_emulator
+from .session import DEFAULT_PARALLELISM, DEFAULT_SEED, Session, load_desired, open_session, saved_plan_among, serve_emulator
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_DEFERRED = 0, 1, 2, 3
 # Usage errors (an unknown flag, a bad value) exit 1, not click's 2: ``plan --detailed-exitcode``
@@ -155,10 +155,7 @@ def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_revie
           lock_timeout: float, accounts: tuple[str, ...], allow_destroy: bool, no_color: bool, parallelism: int, state_dir: str | None,
           emulator_seed: str | None) -> int:
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
-    saved = [path for path in paths if planfile.looks_like_plan(path)]
-    if saved and len(paths) > 1:
-        raise ReconcilerError(f"{saved[0]} is a plan file: apply takes one plan file, or config files, not both")
-    stored = planfile.load(paths[0]) if saved else None
+    stored = saved_plan_among(paths)
     anchor = stored.source.paths[0] if stored and stored.source else paths[0]  # the ledger sits beside the config
     with open_session(anchor, state_dir, emulator_seed, parallelism, lock_timeout=lock_timeout) as run:
         echo_warnings(run)

@@ -38,7 +38,7 @@ from .graph.retry import RetryPolicy
 from .ledger import Ledger
 from .ledgerlock import LedgerLock
 from .model import DesiredAccount, DesiredState, LiveAccount
-from .planning import safety
+from .planning import planfile, safety
 from .planning.plan import AccountFailure, Plan, Source
 from .planning.planner import make_plan
 from .planning.staleness import refuse_if_moved
@@ -112,6 +112,14 @@ def serve_emulator(seed: str | None, port: int, state_file: str | None, ready: C
         pass
     finally:
         running.stop()
+
+
+def saved_plan_among(paths: Sequence[str]) -> Plan | None:
+    """The saved plan when ``paths`` is one plan file; None when they are config files."""
+    saved = [path for path in paths if planfile.looks_like_plan(path)]
+    if saved and len(paths) > 1:
+        raise ReconcilerError(f"{saved[0]} is a plan file: apply takes one plan file, or config files, not both")
+    return planfile.load(paths[0]) if saved else None
 
 
 def config_digests(paths: Sequence[str]) -> tuple[tuple[str, str], ...]:

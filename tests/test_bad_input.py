@@ -198,3 +198,34 @@ def test_a_healthy_account_is_applied_beside_a_hostile_one(load, wabactl, tmp_pa
     result = wabactl("apply", path, "--auto-approve")
     assert result.exit_code == 1 and "Apply complete: 1 change(s) applied." in result.stdout
     assert [w["path"] for w in writes(graph)] == [f"/v26.0/{WABA}/message_templates"]
+
+
+CANARY = "EAAcanary0123456789SECRETtoken"
+FAULTS = [
+    {"kind": "drop_after", "method": "POST", "times": 1},
+    {"kind": "drop_before", "method": "GET", "times": 2},
+    {"kind": "error", "method": "POST", "status": 503, "times": 2},
+    {"kind": "malformed", "method": "GET", "path": "/me", "times": 1},
+    {"kind": "throttle", "method": "POST", "times": 1},
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f["kind"])
+def test_the_token_appears_nowhere_under_any_fault(load, wabactl, tmp_path, fault):
+    seed = seed_with([template("old_one")])
+    seed["tokens"].append({"token": CANARY, "user": ME})
+    graph = load(seed)
+    graph.control("POST", "faults", fault)
+    path = config(tmp_path)
+    saved = tmp_path / "plan.json"
+    runs = [wabactl("--debug", "plan", path, "--out", str(saved), env={"WABACTL_TOKEN": CANARY}),
+            wabactl("--debug", "apply", path, "--auto-approve", env={"WABACTL_TOKEN": CANARY}),
+            wabactl("--debug", "apply", str(saved), env={"WABACTL_TOKEN": CANARY})]
+    for result in runs:
+        assert CANARY not in result.output
+    log = graph.log()
+    assert log and CANARY not in json.dumps(log) and {e["token"] for e in log} <= {"header", None}
+    assert CANARY not in json.dumps(graph.control("GET", "state"))
+    for written in tmp_path.rglob("*"):
+        if written.is_file():
+            assert CANARY.encode() not in written.read_bytes(), written

@@ -136,3 +136,11 @@ def test_a_write_that_keeps_failing_gives_up_naming_the_tries(load, emulator):
         graph_waba.unassign_user(stubborn, WABA, BUSINESS, "900000000000001")
     assert not isinstance(caught.value, GraphTransportError)  # known not to have happened: failed, not uncertain
     assert [e["method"] for e in graph.log()] == ["DELETE", "GET", "DELETE", "GET", "DELETE", "GET"]
+
+
+def test_the_default_worst_case_of_one_request_stays_under_two_minutes():
+    """A server that drips forever costs every try its whole deadline, plus the longest waits."""
+    client = GraphClient("t", base_url="http://127.0.0.1:9")
+    policy = client.retry
+    longest_waits = sum(policy.backoff * 2 ** (n - 1) * (1 + policy.jitter) for n in range(1, policy.attempts))
+    assert policy.attempts * client.deadline + longest_waits < 100

@@ -28,7 +28,7 @@ from .retry import RetryPolicy
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v26.0"
 DEFAULT_TIMEOUT = 10.0  # seconds to connect, and for any one read of the socket
-DEFAULT_DEADLINE = 20.0  # seconds for a whole request, answer included: 5 tries stay under 2 minutes
+DEFAULT_DEADLINE = 15.0  # seconds for a whole request, answer included: 5 tries and their waits stay well under 2 minutes
 LONGEST_REGAIN_MINUTES = 24 * 60  # a longer estimate is not believed (and would overflow date arithmetic)
 Landed = Callable[[], Any]  # a read-back: what the write left behind, or None when it did not happen
 
