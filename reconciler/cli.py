@@ -1,9 +1,7 @@
-"""The command line: parses arguments, calls the run layer (``session``), renders what it returns,
-and maps results to exit codes. The one place that prints and catches ``ReconcilerError``.
-
-Exit codes (frozen): 0 success (plan: no changes); 1 error; 2 ``plan --detailed-exitcode`` with
-changes; 3 ``apply`` partly done, some changes deferred (run again later).
-"""
+"""The command line: parses arguments (shared options in ``options``), calls the run layer
+(``session``), prints what the renderer makes of the results, and maps them to exit codes (frozen:
+0 success, plan: no changes; 1 error; 2 ``plan --detailed-exitcode``: changes; 3 ``apply``: some
+changes wait on time). The one place that prints and catches ``ReconcilerError``."""
 
 from __future__ import annotations
 
@@ -22,11 +20,11 @@ from .applying.applier import Options
 from .applying.result import ApplyResult
 from .desired.config import DEFAULT_TOKEN_ENV
 from .errors import ReconcilerError
-from .ledgerlock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
+from .options import emulator_option, lock_timeout_option, run_options
 from .planning import planfile
 from .planning.plan import Action, Plan
 from .render import apply as report
-from .session import DEFAULT_PARALLELISM, DEFAULT_SEED, Session, load_desired, open_session, saved_plan_among, serve_emulator
+from .session import Session, load_desired, open_session, saved_plan_among, serve_emulator
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_DEFERRED = 0, 1, 2, 3
 # Usage errors (an unknown flag, a bad value) exit 1, not click's 2: ``plan --detailed-exitcode``
@@ -59,23 +57,6 @@ def handle_errors(command: Callable[..., int]) -> Callable[..., None]:
     return wrapper
 
 
-def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """What plan and apply share: which accounts, the delete valve, colour, where calls go, where
-    the ledger lives, and how many accounts are read at once."""
-    for option in reversed((account_option, allow_destroy_option, no_color_option, parallelism_option, state_dir_option, emulator_option)):
-        command = option(command)
-    return command
-
-
-account_option = click.option("--account", "accounts", multiple=True, help="Only this account (repeatable; with configs, not a plan file).")
-allow_destroy_option = click.option("--allow-destroy", is_flag=True, help="Allow deleting more templates than the safety limit.")
-no_color_option = click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR environment variable).")
-emulator_option = click.option("--emulator", "emulator_seed", is_flag=False, flag_value=str(DEFAULT_SEED), default=None, metavar="[SEED]",
-                               help="Start the Graph API emulator in-process with this seed (default: the example seed).")
-state_dir_option = click.option("--state-dir", type=click.Path(file_okay=False),
-                                help="Where the ledger lives (default: .wabactl beside the first config file or plan file).")
-parallelism_option = click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM, show_default=True,
-                                  help="How many accounts are read at once.")
 echo_err = functools.partial(click.echo, err=True)
 
 
@@ -147,8 +128,7 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
 @click.option("--wait-for-review", is_flag=True, help="After applying, poll new and edited templates until Meta's review decides.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=3600, show_default=True, help="Seconds --wait-for-review waits at most.")
 @click.option("--poll-interval", type=click.FloatRange(min=0.01), default=15, show_default=True, help="Seconds between polls while waiting.")
-@click.option("--lock-timeout", type=click.FloatRange(min=0), default=LOCK_TIMEOUT, show_default=True,
-              help="Seconds to wait for another apply that holds the ledger.")
+@lock_timeout_option
 @run_options
 @handle_errors
 def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_review: bool, timeout: float, poll_interval: float,
@@ -238,9 +218,5 @@ def import_(waba_id: str, business_id: str | None, account: str | None, token_en
 def emulator(seed_path: str | None, port: int, state_path: str | None) -> int:
     """Run the Graph API emulator on 127.0.0.1 until interrupted."""
 
-    def ready(url: str) -> None:
-        click.echo(f"Graph API emulator listening on {url}\n  export WABACTL_GRAPH_URL={url}")
-        sys.stdout.flush()
-
-    serve_emulator(seed_path, port, state_path, ready)
+    serve_emulator(seed_path, port, state_path, lambda url: click.echo(f"Graph API emulator listening on {url}\n  export WABACTL_GRAPH_URL={url}"))
     return EXIT_OK

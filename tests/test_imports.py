@@ -20,6 +20,7 @@ RANKS = [
     ("reconciler.applying",),
     ("reconciler.render",),
     ("reconciler.session",),
+    ("reconciler.options",),
     ("reconciler.cli",),
     ("reconciler.__main__",),
 ]

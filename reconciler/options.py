@@ -1,0 +1,31 @@
+"""The command-line options the commands share, declared once: which accounts, the delete valve,
+colour, where Graph calls go, where the ledger lives, how many accounts are read at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from .ledgerlock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
+from .session import DEFAULT_PARALLELISM, DEFAULT_SEED
+
+account_option = click.option("--account", "accounts", multiple=True, help="Only this account (repeatable; with configs, not a plan file).")
+allow_destroy_option = click.option("--allow-destroy", is_flag=True, help="Allow deleting more templates than the safety limit.")
+no_color_option = click.option("--no-color", is_flag=True, help="No colour (also: the NO_COLOR environment variable).")
+emulator_option = click.option("--emulator", "emulator_seed", is_flag=False, flag_value=str(DEFAULT_SEED), default=None, metavar="[SEED]",
+                               help="Start the Graph API emulator in-process with this seed (default: the example seed).")
+state_dir_option = click.option("--state-dir", type=click.Path(file_okay=False),
+                                help="Where the ledger lives (default: .wabactl beside the first config file).")
+parallelism_option = click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM, show_default=True,
+                                  help="How many accounts are read at once.")
+lock_timeout_option = click.option("--lock-timeout", type=click.FloatRange(min=0), default=LOCK_TIMEOUT, show_default=True,
+                                   help="Seconds to wait for another apply that holds the ledger.")
+
+
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What plan and apply share, in the order ``--help`` lists them."""
+    for option in reversed((account_option, allow_destroy_option, no_color_option, parallelism_option, state_dir_option, emulator_option)):
+        command = option(command)
+    return command
