@@ -144,3 +144,12 @@ def test_the_default_worst_case_of_one_request_stays_under_two_minutes():
     policy = client.retry
     longest_waits = sum(policy.backoff * 2 ** (n - 1) * (1 + policy.jitter) for n in range(1, policy.attempts))
     assert policy.attempts * client.deadline + longest_waits < 100
+
+
+@pytest.mark.parametrize("code", [4, 17, 613, 80007, 80008])
+def test_a_rate_limited_write_is_not_tried_again(load, client, code):
+    graph = load()
+    graph.control("POST", "faults", {"kind": "throttle", "method": "POST", "path": "/*/assigned_users", "code": code, "regain_minutes": 1})
+    with pytest.raises(GraphError) as caught:
+        graph_waba.assign_user(client, WABA, BUSINESS, graph_waba.User("10222270944537964", frozenset({"MANAGE"})))
+    assert caught.value.rate_limited and [e["method"] for e in graph.log()] == ["POST"]

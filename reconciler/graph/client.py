@@ -127,7 +127,7 @@ class GraphClient:
             try:
                 return self._once(method, url, **sent)
             except GraphError as error:
-                if not error.transient:
+                if not error.transient or error.rate_limited:  # a spent budget is deferred by the caller, not hammered
                     raise
                 failure = error
             try:
