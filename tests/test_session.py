@@ -121,3 +121,15 @@ def test_a_hostile_server_is_one_clear_error_per_account(load, emulator, tmp_pat
     assert [a.account for a in made.accounts] == ["acme"]
     (failure,) = made.failures
     assert failure.account == "partner" and phrase in failure.error, failure.error
+
+
+def test_apply_of_a_plan_file_keeps_the_ledger_beside_the_config(load, wabactl, tmp_path):
+    load()
+    (tmp_path / "config").mkdir()
+    (tmp_path / "plans").mkdir()
+    path = two_accounts(tmp_path / "config")
+    saved = tmp_path / "plans" / "plan.json"
+    assert wabactl("plan", path, "--account", "acme", "--out", str(saved)).exit_code == 0
+    assert wabactl("apply", str(saved)).exit_code == 0
+    assert (tmp_path / "config" / ".wabactl" / "ledger.json").exists()
+    assert not (tmp_path / "plans" / ".wabactl").exists()
