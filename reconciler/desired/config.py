@@ -6,8 +6,10 @@ nothing reaches the network before the whole config is valid.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import ConfigError, Problem
@@ -39,6 +41,25 @@ def config_files(paths: Iterable[str]) -> list[str]:
 
 def load(paths: Iterable[str]) -> DesiredState:
     """Steps: read each file; schema; Meta's content rules; cross-file rules; build the model."""
+    with _collector_paused():
+        return _load(paths)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while a config is read and checked. Its nodes and values are
+    millions of long-lived objects without cycles, and each collection walks all made so far: with
+    it on, a 12 MB config takes 13 s to compose instead of 1.4 s, and 13.5 s to load instead of 10.6."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(paths: Iterable[str]) -> DesiredState:
     problems: list[Problem] = []
     documents: list[Document] = []
     for path in config_files(paths):
@@ -69,6 +90,8 @@ def load(paths: Iterable[str]) -> DesiredState:
 
 def _content_problems(document: Document, broken: set[tuple[Any, ...]]) -> Iterable[Problem]:
     """Meta's rules, for every template whose shape the schema accepted."""
+    # The templates holding a schema problem, by path: a set, for a config may have many of both.
+    broken_templates = {path[:4] for path in broken if len(path) >= 4 and path[2] == "templates"}
     for account_name, account in document.data["accounts"].items():
         base = ("accounts", account_name)
         if not isinstance(account, dict) or not isinstance(account.get("templates") or {}, dict):
@@ -77,7 +100,7 @@ def _content_problems(document: Document, broken: set[tuple[Any, ...]]) -> Itera
             yield document.problem(base + ("users",), "users need business_id: Meta lists assigned users per business", at_key=True)
         for name, template in (account.get("templates") or {}).items():
             where_template = base + ("templates", name)
-            if any(path[: len(where_template)] == where_template for path in broken):
+            if where_template in broken_templates:
                 continue  # its shape is wrong already; the schema's message says how
             category = template["category"]
             parameter_format = template.get("parameter_format", "POSITIONAL")

@@ -8,7 +8,7 @@ own: the emulator has its own copy of Meta's rules on purpose, so the two cannot
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 Path = tuple[Any, ...]
@@ -18,9 +18,21 @@ Findings = Iterator[tuple[Path, str]]
 # what a schema cannot say.
 LIMITS = {"BODY": 1024, "HEADER": 60, "FOOTER": 60, "button": 25, "url": 2000, "phone": 20, "copy_code": 15}
 MOST_OF_KIND = {"URL": 2, "PHONE_NUMBER": 1, "COPY_CODE": 1, "VOICE_CALL": 1, "QUICK_REPLY": 10}
-VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+# No lazy quantifier and no \s* around the name: "{{" and megabytes of spaces would make the
+# engine retry every split of them (quadratic). Names are stripped by ``variables``.
+VARIABLE = re.compile(r"\{\{([^{}]*)\}\}")
+# A phone number in international form, once spaces and dashes between digit groups are removed.
+PHONE = re.compile(r"^\+?[0-9]{1,20}$")
+URL_SCHEMES = ("https://", "http://")
+# A text longer than this many times its limit is not a draft to polish: only its length is reported.
+ANALYSED_UP_TO = 4
 NAMED = re.compile(r"^[a-z_][a-z0-9_]*$")
 WHATSAPP_LINK = re.compile(r"^(https?://)?([a-z0-9-]+\.)*(wa\.me|whatsapp\.com)(/|$)", re.I)
+
+
+def variables(text: str) -> list[str]:
+    """The names of the variables in ``text``, in order, repeats included ("{{ 1 }}" is "1")."""
+    return [name.strip() for name in VARIABLE.findall(text)]
 
 
 def check_template(category: str, parameter_format: str, components: list[Any]) -> list[tuple[Path, str]]:
@@ -64,8 +76,9 @@ class _Checker:
             if not isinstance(text, str) or not text:
                 yield ("text",), "a TEXT header needs text"
                 return
-            yield from self._length(text, "HEADER")
-            names = VARIABLE.findall(text)
+            if (yield from self._length(text, "HEADER")):
+                return
+            names = variables(text)
             if len(names) > 1:
                 yield ("text",), f"a text header has at most one variable (found {len(names)})"
             yield from self._variables(text, names, header.get("example"), "header_text", nested=False)
@@ -86,8 +99,9 @@ class _Checker:
         if not isinstance(text, str) or not text.strip():
             yield ("text",), "BODY needs text"
             return
-        yield from self._length(text, "BODY")
-        names = VARIABLE.findall(text)
+        if (yield from self._length(text, "BODY")):
+            return
+        names = variables(text)
         yield from self._variables(text, names, body.get("example"), "body_text", nested=True)
         stripped = text.strip()
         if names and (stripped.startswith("{{") or stripped.endswith("}}")):
@@ -100,7 +114,8 @@ class _Checker:
         if not isinstance(text, str) or not text:
             yield ("text",), "FOOTER needs text"
             return
-        yield from self._length(text, "FOOTER")
+        if (yield from self._length(text, "FOOTER")):
+            return
         if VARIABLE.search(text):
             yield ("text",), "a footer cannot contain variables"
 
@@ -136,26 +151,31 @@ class _Checker:
                 yield (), "a URL button needs url"
             elif len(url) > LIMITS["url"]:
                 yield ("url",), f"url is at most {LIMITS['url']} characters (has {len(url)})"
+                return
+            elif not url.lower().startswith(URL_SCHEMES):
+                yield ("url",), "url must start with https:// or http://"
             elif WHATSAPP_LINK.match(url):
                 yield ("url",), "links to WhatsApp (wa.me, whatsapp.com) are not allowed in buttons"
-            variables = VARIABLE.findall(url)
-            if len(variables) > 1 or (variables and not url.rstrip().endswith("}}")):
+            names = variables(url)
+            if len(names) > 1 or (names and not url.rstrip().endswith("}}")):
                 yield ("url",), "a URL has at most one variable, at its end"
-            if variables and not button.get("example"):
+            if names and not button.get("example"):
                 yield (), "a URL with a variable needs example: [a full sample URL]"
         elif kind == "PHONE_NUMBER":
             phone = str(button.get("phone_number") or "")
             if not phone:
                 yield (), "a PHONE_NUMBER button needs phone_number"
             elif len(phone) > LIMITS["phone"]:
-                yield ("phone_number",), f"phone_number is at most {LIMITS['phone']} characters"
+                yield ("phone_number",), f"phone_number is at most {LIMITS['phone']} characters (has {len(phone)})"
+            elif not PHONE.match(phone.replace(" ", "").replace("-", "")):
+                yield ("phone_number",), "phone_number is in international form: an optional +, then digits (spaces or dashes between them)"
         elif kind == "COPY_CODE":
             example = button.get("example")
             example = example[0] if isinstance(example, list) and example else example
             if not example:
                 yield (), "a COPY_CODE button needs example"
             elif len(str(example)) > LIMITS["copy_code"]:
-                yield ("example",), f"a copy code example is at most {LIMITS['copy_code']} characters"
+                yield ("example",), f"a copy code example is at most {LIMITS['copy_code']} characters (has {len(str(example))})"
 
     # --- authentication templates ------------------------------------------------------------
 
@@ -192,11 +212,15 @@ class _Checker:
 
     # --- shared ------------------------------------------------------------------------------
 
-    def _length(self, text: str, kind: str) -> Findings:
+    def _length(self, text: str, kind: str) -> Generator[tuple[Path, str], None, bool]:
+        """The length problem first; True when the text is too long for the rest to be worth checking."""
         if len(text) > LIMITS[kind]:
             yield ("text",), f"{kind} text is at most {LIMITS[kind]} characters (has {len(text)})"
+            if len(text) > ANALYSED_UP_TO * LIMITS[kind]:
+                return True
         if text.count("{{") != text.count("}}"):
             yield ("text",), "unbalanced {{ }} in text"
+        return False
 
     def _variables(self, text: str, names: list[str], example: Any, field: str, nested: bool) -> Findings:
         if not names:

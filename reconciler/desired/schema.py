@@ -8,15 +8,36 @@ import jsonschema
 
 from ..errors import Problem
 from ..schemas import validator
-from .yamlfile import Document
+from .yamlfile import Document, shown
+
+# Past this many, a file is not a draft to correct problem by problem (10,000 wrong values would
+# take minutes to list and nobody reads them all).
+MAX_PROBLEMS = 1000
 
 
 def config_problems(document: Document) -> list[tuple[tuple[Any, ...], Problem]]:
-    """Each schema problem with the path of the value it concerns."""
-    problems: list[tuple[tuple[Any, ...], Problem]] = []
+    """Each schema problem with the path of the value it concerns; one a value where its type is
+    wrong (not also its range), none where YAML could not read the value (a problem says so).
+
+    At most ``MAX_PROBLEMS`` are listed, then one problem at the file's root path saying so (the
+    root path keeps the config loader from checking content whose shape was not all checked)."""
+    errors: list[jsonschema.ValidationError] = []
+    cut = False
     for error in validator("config.schema.json").iter_errors(document.data):
+        if tuple(error.absolute_path) not in document.unreadable:
+            errors.append(error)
+        if len(errors) > MAX_PROBLEMS:
+            cut = True
+            break
+    mistyped = {tuple(error.absolute_path) for error in errors if error.validator == "type"}
+    problems: list[tuple[tuple[Any, ...], Problem]] = []
+    for error in errors:
         path = tuple(error.absolute_path)
-        problems.extend((path, problem) for problem in _located(document, error))
+        if error.validator == "type" or path not in mistyped:
+            problems.extend((path, problem) for problem in _located(document, error))
+    if cut or len(problems) > MAX_PROBLEMS:
+        note = document.problem((), f"more than {MAX_PROBLEMS} problems: the first {MAX_PROBLEMS} are listed")
+        problems = problems[:MAX_PROBLEMS] + [((), note)]
     return problems
 
 
@@ -27,11 +48,11 @@ def _located(document: Document, error: jsonschema.ValidationError) -> list[Prob
         allowed = set(schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
         hint = f" (expected one of: {', '.join(sorted(allowed))})" if allowed else ""
-        return [document.problem(path + (k,), f"unknown key '{k}'{hint}", at_key=True) for k in extra]
+        return [document.problem(path + (k,), f"unknown key {shown(k)}{hint}", at_key=True) for k in extra]
     if "propertyNames" in error.schema_path:
         key = error.instance
         reason = _reason(error).split(": ", 1)[-1]
-        return [document.problem(path + (key,), f"name '{key}' is not allowed: {reason}", at_key=True)]
+        return [document.problem(path + (key,), f"name {shown(key)} is not allowed: {reason}", at_key=True)]
     if error.validator == "required":
         return [document.problem(path, error.message.replace("is a required property", "is required"))]
     return [document.problem(path, _reason(error))]
@@ -45,16 +66,19 @@ def _reason(error: jsonschema.ValidationError) -> str:
     if error.validator == "type":
         expected = value if isinstance(value, str) else " or ".join(value)
         quoted = " (quote it)" if expected == "string" and isinstance(error.instance, (int, float)) else ""
-        return f"{label}expected {expected}, got {type(error.instance).__name__} {error.instance!r}{quoted}"
+        return f"{label}expected {expected}, got {type(error.instance).__name__} {shown(error.instance)}{quoted}"
     if error.validator == "enum":
         choices = sorted({str(v).upper() if isinstance(v, str) else str(v) for v in value})
         if len(choices) > 14:
-            return f"{label}{error.instance!r} is not a supported value"
-        return f"{label}{error.instance!r} is not one of {', '.join(choices)}"
+            return f"{label}{shown(error.instance)} is not a supported value"
+        return f"{label}{shown(error.instance)} is not one of {', '.join(choices)}"
     if error.validator == "pattern":
-        return f"{label}{error.instance!r} does not match {error.validator_value}"
+        return f"{label}{shown(error.instance)} does not match {error.validator_value}"
     if error.validator == "const":
         return f"{label}must be {error.validator_value!r}"
     if error.validator in ("minItems", "minProperties"):
         return f"{label}must not be empty"
-    return f"{label}{error.message}"
+    if error.validator in ("minimum", "maximum"):
+        return f"{label}{shown(error.instance)} is out of range: {'at least' if error.validator == 'minimum' else 'at most'} {value}"
+    # jsonschema's own words quote the whole value, which may be a megabyte long
+    return f"{label}{error.message if len(error.message) <= 200 else error.message[:200] + '…'}"

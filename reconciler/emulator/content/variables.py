@@ -8,7 +8,7 @@ from typing import Any
 from .. import errors
 from ..errors import invalid_parameter
 
-VARIABLE_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+VARIABLE_RE = re.compile(r"\{\{([^{}]*)\}\}")  # linear: names are stripped where they are read
 NAMED_VARIABLE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -31,7 +31,7 @@ def component_text(component: dict[str, Any], kind: str, most: int) -> str:
 
 def variable_names(text: str, kind: str, parameter_format: str, subcode: int) -> list[str]:
     """The variable names in order of appearance, checked against the parameter format."""
-    names = VARIABLE_RE.findall(text)
+    names = [name.strip() for name in VARIABLE_RE.findall(text)]
     if parameter_format == "NAMED":
         for name in names:
             if not NAMED_VARIABLE_RE.match(name):
