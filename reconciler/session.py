@@ -269,14 +269,20 @@ class Session:
         """Execute the plan; the ledger is written afterwards, whatever happened. A ledger that
         cannot be written does not hide what was applied: the result says what went unrecorded."""
         before = self.ledger.size()
-        try:
-            result = applier.apply_plan(plan, self.clients, self.ledger, options)
-        finally:
+        failures: list[OSError] = []
+
+        def save() -> None:
             try:
                 ledgers.save(self.ledger, self._server_now())
-                unsaved = None
+                failures.clear()
             except OSError as error:
-                unsaved = error
+                failures[:] = [error]
+
+        try:
+            result = applier.apply_plan(plan, self.clients, self.ledger, dataclasses.replace(options or applier.Options(), recorded=save))
+        finally:
+            save()
+        unsaved = failures[0] if failures else None
         if unsaved is not None:
             after = self.ledger.size()
             lost = ", ".join(f"{after[k] - before[k]} {k}" for k in after if after[k] != before[k]) or "nothing new"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -65,3 +67,21 @@ def test_a_ledger_that_cannot_be_written_still_gets_the_full_summary(load, wabac
     assert result.exit_code == 1, result.output
     assert "Apply complete: 2 change(s) applied." in result.stdout
     assert f"Error: the ledger {state / 'ledger.json'} could not be written" in result.stderr and "not recorded: 2 creations" in result.stderr
+
+
+def test_an_apply_killed_mid_way_loses_no_ledger_record(load, emulator, tmp_path):
+    graph = load()
+    path = write_config(tmp_path / "a.yaml", {"acme": {"waba_id": WABA, "templates": templates("a", 30)}})
+    graph.control("POST", "faults", {"kind": "latency", "method": "POST", "latency_ms": 100})
+    environment = {**os.environ, "WABACTL_GRAPH_URL": emulator.url, "WABACTL_TOKEN": TOKEN, "NO_COLOR": "1"}
+    run = subprocess.Popen([sys.executable, "-m", "reconciler", "apply", path, "--auto-approve"], env=environment,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len([e for e in graph.log() if e["method"] == "POST"]) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run.send_signal(signal.SIGKILL)
+    run.wait(timeout=10)
+    created = len([e for e in graph.log() if e["method"] == "POST" and e["status"] == 200])
+    ledger = json.loads((tmp_path / ".wabactl" / "ledger.json").read_text())
+    assert 5 <= created < 30
+    assert len(ledger["accounts"][WABA]["creations"]) >= created  # a write in flight may be counted, none is lost

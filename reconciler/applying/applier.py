@@ -41,6 +41,7 @@ class Options:
     poll_seconds: float = 15.0
     progress: Progress | None = None
     waiting: Waiting | None = None
+    recorded: Callable[[], None] | None = None  # the ledger changed: keep it (a run may be killed any moment)
 
 
 def apply_plan(plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger | None = None,
@@ -95,15 +96,22 @@ class _Run:
 
     def _attempt(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
         while True:
+            # Recorded before the write, so that a run killed mid-write loses no record; taken back
+            # when Meta refuses. A lost answer keeps it: the write may well have happened.
+            undo = _record(client, book, change)
+            self._recorded()
             try:
                 template_id = _execute(client, account, change)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))
             except GraphError as error:
+                undo()
+                self._recorded()
                 now = client.server_now()
                 if error.rate_limited and change.creates:
                     until = _regained(error, book, now, account.limits.creates_per_hour)
                     book.throttled(until)
+                    self._recorded()
                     if self.options.wait:
                         try:
                             self._wait_until(client, until)
@@ -116,12 +124,16 @@ class _Run:
                     key = lock_key(change.after.name, change.after.language)
                     until = book.lock_until(key, now) or now + LOCK_DAYS
                     book.locked(key, until)
+                    self._recorded()
                     return _result(change, Outcome.BLOCKED, f"name locked by a recent deletion until about {until:%Y-%m-%d}; rename it")
                 if error.edit_refused and change.action is Action.EDIT:
                     return _result(change, Outcome.DEFERRED, "Meta refused the edit now (edit quota or review status)")
                 return _result(change, Outcome.FAILED, str(error))
-            _record(client, book, change)
             return _result(change, Outcome.APPLIED, template_id=template_id)
+
+    def _recorded(self) -> None:
+        if self.options.recorded is not None:
+            self.options.recorded()
 
     def _wait_until(self, client: GraphClient, until: dt.datetime) -> None:
         """Sleep until the API's clock reaches ``until``, re-reading that clock as it goes."""
@@ -146,17 +158,28 @@ def _result(change: Change, outcome: Outcome, detail: str | None = None, templat
     return ChangeResult(change.account, change.key, change.action, outcome, detail, template_id)
 
 
-def _record(client: GraphClient, book: AccountLedger, change: Change) -> None:
-    """What the next plan needs to predict Meta's limits: creations, edits, the locks deletes cause."""
+def _record(client: GraphClient, book: AccountLedger, change: Change) -> Callable[[], None]:
+    """Record what the next plan needs to predict Meta's limits (creations, edits, the locks deletes
+    cause); returns how to take back what a refusal shows did not happen. A lock stays: the delete
+    of a replace may have happened though its create was refused."""
     now = client.server_now()
     current = change.before
+    taken_back: list[Callable[[], None]] = []
     if isinstance(current, LiveTemplate) and current.status == "APPROVED":
         if change.action in (Action.DELETE, Action.REPLACE):
             book.locked(lock_key(current.template.name, current.template.language), now + LOCK_DAYS)
         if change.action is Action.EDIT:
             book.edited(current.id, now)
+            taken_back.append(lambda: book.edits[current.id].remove(now))
     if change.creates:
         book.created(now)
+        taken_back.append(lambda: book.creations.remove(now))
+
+    def undo() -> None:
+        for step in taken_back:
+            step()
+
+    return undo
 
 
 def _execute(client: GraphClient, account: AccountPlan, change: Change) -> str | None:
