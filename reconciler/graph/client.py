@@ -123,6 +123,7 @@ class GraphClient:
         was lost but the write took effect."""
         url = self._url(path)
         sent = {"json": body} if method == "POST" else {"params": body}
+        started = time.monotonic()
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 return self._once(method, url, **sent)
@@ -137,10 +138,12 @@ class GraphClient:
                                           f"{_reason(failure)}, and reading back whether it happened failed too: {error}") from None
             if found is not None:
                 return found
-            if attempt < self.retry.attempts:
-                time.sleep(self.retry.wait(attempt, failure))
+            wait = self.retry.wait(attempt, failure)
+            if attempt == self.retry.attempts or not self.retry.allows(time.monotonic() - started, wait, self.deadline):
+                break
+            time.sleep(wait)
         raise GraphError(failure.method, failure.path, failure.status, failure.code, failure.subcode,
-                         f"gave up after {self.retry.attempts} tries, each shown by a read-back not to have happened; "
+                         f"gave up after {attempt} tries, each shown by a read-back not to have happened; "
                          f"the last: {_reason(failure)}", fbtrace_id=failure.fbtrace_id)
 
     def paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -201,13 +204,16 @@ class GraphClient:
         return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
 
     def _read(self, url: str, params: dict[str, Any] | None) -> Any:
+        started = time.monotonic()
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 return self._once("GET", url, params=params)
             except GraphError as error:
-                if attempt == self.retry.attempts or not self.retry.may_retry_read(error):
+                wait = self.retry.wait(attempt, error)
+                if (attempt == self.retry.attempts or not self.retry.may_retry_read(error)
+                        or not self.retry.allows(time.monotonic() - started, wait, self.deadline)):
                     raise
-                time.sleep(self.retry.wait(attempt, error))
+                time.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _once(self, method: str, url: str, **kwargs: Any) -> Any:

@@ -16,7 +16,8 @@ from ..errors import GraphError
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 5  # tries in all, the first included
+    attempts: int = 10  # tries in all, the first included, as long as the budget allows
+    budget: float = 100.0  # seconds one request may take with all its tries and waits (a dripping server costs each try its deadline)
     backoff: float = 0.5  # seconds before the second try; doubled for each try after it
     jitter: float = 0.5  # each wait is drawn from +/- this share, so many clients do not retry in step
     max_wait: float = 60.0  # no single wait is longer, whatever Retry-After or the usage headers say
@@ -28,6 +29,10 @@ class RetryPolicy:
         # A WABA rate limit (80007/80008) is waited out only when it ends soon: calling on while it
         # lasts prolongs it.
         return error.rate_limited and error.regain_minutes is not None and 0 < error.regain_minutes * 60 <= self.max_wait
+
+    def allows(self, elapsed: float, wait: float, deadline: float) -> bool:
+        """Whether another try, after ``wait``, still fits the budget if it takes its whole deadline."""
+        return elapsed + wait + deadline <= self.budget
 
     def wait(self, attempt: int, error: GraphError) -> float:
         """Seconds to wait before try ``attempt + 1``: what the answer asked for, else backoff."""
