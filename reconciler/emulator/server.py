@@ -108,6 +108,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         """Steps: read, controls or Graph; faults before; answer; faults after; log."""
+        # The world as the request found it: a reset while it waits (an injected latency) must not
+        # let it act on the next test's world.
+        world = self.server.world
         url = urllib.parse.urlsplit(self.path)
         try:
             raw = self._body()
@@ -135,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
         if early is not None and early.kind == "drip":
             self._drip(request, early)
             return
-        reply = answer(early, request) if early else self._answer(request)
+        reply = answer(early, request) if early else self._answer(request, world)
         late = next((f for f in fired if f.kind == "malformed" and f.after), None)
         if early is None and late is not None:
             reply = answer(late, request)
@@ -145,20 +148,17 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(reply)
 
-    def _answer(self, request: Request) -> Reply:
-        server = self.server
-        world = server.world
+    def _answer(self, request: Request, world: World) -> Reply:
         with world.lock:
             if request.method == "POST" and not request.segments and "batch" in request.params:
-                reply = self._batch(request)
+                reply = self._batch(request, world)
             else:
                 reply = _graph(world, request)
-            if request.method in MUTATING:
-                server.persist()
+            if request.method in MUTATING and world is self.server.world:
+                self.server.persist()
         return reply
 
-    def _batch(self, request: Request) -> Reply:
-        world = self.server.world
+    def _batch(self, request: Request, world: World) -> Reply:
         try:
             items = routes.batch_items(request.params.get("batch"), world.settings.max_batch)
         except GraphError as error:
