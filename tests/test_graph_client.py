@@ -153,3 +153,16 @@ def test_a_rate_limited_write_is_not_tried_again(load, client, code):
     with pytest.raises(GraphError) as caught:
         graph_waba.assign_user(client, WABA, BUSINESS, graph_waba.User("10222270944537964", frozenset({"MANAGE"})))
     assert caught.value.rate_limited and [e["method"] for e in graph.log()] == ["POST"]
+
+
+def test_a_try_that_lands_late_is_not_mistaken_for_a_refusal(load, emulator):
+    graph = load()
+    slow = GraphClient("test-token", base_url=emulator.url, deadline=0.3, retry=RetryPolicy(backoff=0.6, jitter=0))
+    template = graph_waba.live_template({"id": "0", "name": "late", "language": "en_US", "category": "UTILITY", "status": "PENDING",
+                                         "components": [body("Your order {{1}} ships today.", "#1")]}).template
+    graph.control("POST", "faults", {"kind": "latency", "method": "POST", "path": "/*/message_templates", "latency_ms": 500, "times": 1})
+    created = graph_waba.create_template(slow, WABA, template)  # the first try outlives its deadline, then lands
+    posts = [(e["status"], e.get("subcode")) for e in graph.log() if e["method"] == "POST"]
+    assert created and posts == [(200, None), (400, 2388024)]  # the retry's refusal is the first try's echo
+    rows = [r for r in graph.get(f"{WABA}/message_templates").json()["data"] if r["name"] == "late"]
+    assert len(rows) == 1 and rows[0]["id"] == created

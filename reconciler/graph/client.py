@@ -129,6 +129,12 @@ class GraphClient:
                 return self._once(method, url, **sent)
             except GraphError as error:
                 if not error.transient or error.rate_limited:  # a spent budget is deferred by the caller, not hammered
+                    if attempt > 1 and not error.rate_limited:
+                        # An earlier try may have landed late (it outlived its deadline): then this
+                        # refusal ("already exists", "not found", "edited already") is its echo.
+                        found = self._landed_quietly(landed)
+                        if found is not None:
+                            return found
                     raise
                 failure = error
             try:
@@ -145,6 +151,13 @@ class GraphClient:
         raise GraphError(failure.method, failure.path, failure.status, failure.code, failure.subcode,
                          f"gave up after {attempt} tries, each shown by a read-back not to have happened; "
                          f"the last: {_reason(failure)}", fbtrace_id=failure.fbtrace_id)
+
+    @staticmethod
+    def _landed_quietly(landed: Landed) -> Any:
+        try:
+            return landed()
+        except GraphError:
+            return None
 
     def paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every row of a listing."""
