@@ -5,6 +5,8 @@ changes wait on time). The one place that prints and catches ``ReconcilerError``
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import os
 import pathlib
@@ -16,15 +18,37 @@ from typing import Any
 import click
 
 from . import render
+from .applying import reportfile
 from .applying.applier import Options
-from .applying.result import ApplyResult
+from .applying.result import ApplyResult, Outcome
 from .desired.config import DEFAULT_TOKEN_ENV
 from .errors import ReconcilerError
-from .options import emulator_option, lock_timeout_option, run_options
+from .options import (
+    DEFAULT_MAX_PLAN_AGE,
+    account_option,
+    emulator_option,
+    lock_timeout_option,
+    max_plan_age_option,
+    no_color_option,
+    parallelism_option,
+    run_options,
+    state_dir_option,
+)
 from .planning import planfile
-from .planning.plan import Action, Plan
+from .planning.drift import KINDS
+from .planning.plan import Plan
 from .render import apply as report
-from .session import Session, load_desired, open_session, saved_plan_among, serve_emulator
+from .session import (
+    IGNORE_FILE,
+    Session,
+    load_desired,
+    open_session,
+    read_ignore,
+    read_plan_file,
+    saved_plan_among,
+    serve_emulator,
+    write_baseline,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_DEFERRED = 0, 1, 2, 3
 # Usage errors (an unknown flag, a bad value) exit 1, not click's 2: ``plan --detailed-exitcode``
@@ -111,7 +135,7 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
         echo_warnings(run)
         made = run.plan_config(paths, accounts, allow_destroy, desired)
-    click.echo(render.render(made, fmt, use_color(no_color)), nl=False)
+    click.echo(render.render(made, fmt, use_color(no_color), full=f"the plan file {out}" if out else None), nl=False)
     if out:
         planfile.save(made, out)
         echo_err(f"Plan saved to {out}; run `wabactl apply {out}` to carry it out.")
@@ -122,70 +146,143 @@ def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: b
 
 
 @main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="text", show_default=True)
+@no_color_option
+@handle_errors
+def show(path: str, fmt: str, no_color: bool) -> int:
+    """Render a saved plan (stale or not; no live state is read)."""
+    click.echo(render.render(read_plan_file(path), fmt, use_color(no_color), full=f"the plan file {path}"), nl=False)
+    return EXIT_OK
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="text", show_default=True)
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False),
+              help="Write the report in --format to this file (the text report still goes to standard output).")
+@click.option("--ignore", "ignore_kinds", multiple=True, type=click.Choice(KINDS), help="Leave out findings of this kind (repeatable).")
+@click.option("--baseline", is_flag=True, help=f"Add today's findings to {IGNORE_FILE} beside the config, so later reports show only new drift.")
+@account_option
+@no_color_option
+@parallelism_option
+@state_dir_option
+@emulator_option
+@handle_errors
+def drift(paths: tuple[str, ...], fmt: str, out: str | None, ignore_kinds: tuple[str, ...], baseline: bool, accounts: tuple[str, ...],
+          no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
+    """Report every way live state differs from the config or from health: changes plan would make,
+    unmanaged objects, statuses, recategorisation, quality, the account's review. Exit 2 when
+    there are findings."""
+    desired = load_desired(paths, accounts)
+    ignore = read_ignore(paths[0])
+    with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
+        echo_warnings(run)
+        report = run.drift(desired, ignore_kinds, ignore)
+    if baseline:
+        written, added = write_baseline(paths[0], report, ignore)
+        echo_err(f"Baseline: {added} finding(s) added to {written}; later drift reports show only new drift.")
+        report = dataclasses.replace(report, accounts=tuple(dataclasses.replace(a, findings=(), ignored=a.ignored + len(a.findings))
+                                                            for a in report.accounts))
+    color = use_color(no_color)
+    if out:
+        pathlib.Path(out).write_text(render.render_drift(report, fmt, full=None), encoding="utf-8")
+        echo_err(f"Drift report ({fmt}) written to {out}.")
+        fmt = "text"
+    click.echo(render.render_drift(report, fmt, color), nl=False)
+    if report.failures:
+        return EXIT_ERROR
+    return EXIT_CHANGES if report.findings else EXIT_OK
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--wait", is_flag=True, help="When the hourly creation budget is spent, wait for it (with a countdown) and go on.")
 @click.option("--wait-for-review", is_flag=True, help="After applying, poll new and edited templates until Meta's review decides.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=3600, show_default=True, help="Seconds --wait-for-review waits at most.")
 @click.option("--poll-interval", type=click.FloatRange(min=0.01), default=15, show_default=True, help="Seconds between polls while waiting.")
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="text", show_default=True,
+              help="The report on standard output; with markdown or json, the plan shown before applying goes to standard error.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write what apply did as JSON (schemas/apply-report.schema.json).")
+@max_plan_age_option
 @lock_timeout_option
 @run_options
 @handle_errors
-def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_review: bool, timeout: float, poll_interval: float,
-          lock_timeout: float, accounts: tuple[str, ...], allow_destroy: bool, no_color: bool, parallelism: int, state_dir: str | None,
-          emulator_seed: str | None) -> int:
+def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_review: bool, timeout: float, poll_interval: float, fmt: str,
+          report_path: str | None, max_plan_age: dt.timedelta | None, lock_timeout: float, accounts: tuple[str, ...], allow_destroy: bool,
+          no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
     stored = saved_plan_among(paths)
+    if stored is None and max_plan_age is not None:
+        raise click.UsageError("--max-plan-age applies to a saved plan (`apply PLANFILE`); with config files the plan is made now")
+    desired = None if stored else load_desired(paths, accounts)  # a bad config is refused before anything else happens
     anchor = stored.source.paths[0] if stored and stored.source else paths[0]  # the ledger sits beside the config
+    shown = click.echo if fmt == "text" else echo_err
     with open_session(anchor, state_dir, emulator_seed, parallelism, lock_timeout=lock_timeout) as run:
         echo_warnings(run)
         if stored:
-            chosen = run.verify_saved(stored, allow_destroy)
+            chosen = run.verify_saved(stored, allow_destroy, accounts, max_plan_age or DEFAULT_MAX_PLAN_AGE)
         else:
-            chosen = run.plan_config(paths, accounts, allow_destroy)
-            click.echo(render.render(chosen, "text", use_color(no_color)), nl=False)
-            early = _before_apply(chosen, auto_approve, run)
-            if early is not None:
-                return early
+            chosen = run.plan_config(paths, accounts, allow_destroy, desired)
+            shown(render.render(chosen, "text", use_color(no_color) and fmt == "text"), nl=False)
+            if not _approved(chosen, auto_approve, run, shown):
+                return EXIT_ERROR if chosen.has_changes() or chosen.failures else EXIT_OK
         options = Options(wait=wait, poll_seconds=poll_interval,
                           progress=lambda done, total, result: echo_err(report.progress_line(done, total, result)),
                           waiting=lambda left, until: echo_err(report.countdown_line(left, until)))
         result = run.apply(chosen, options)
-        echo_failures(chosen, run, report.apply_report(result, chosen))
         code = apply_exit_code(result, chosen)
         if wait_for_review and not result.stopped:
             verdicts = run.wait_for_review(chosen, result, timeout, poll_interval,
                                            lambda pending, left: echo_err(report.review_progress_line(pending, left)))
             echo_report(report.review_report(verdicts))
             code = max(code, EXIT_ERROR if any(v.in_review or v.status == "REJECTED" for v in verdicts) else EXIT_OK)
+        finished = run.server_now()
+    if fmt == "text":
+        echo_failures(chosen, run, report.apply_report(result, chosen))
+    else:
+        echo_failures(chosen, run)
+        full = f"the report file {report_path}" if report_path else None
+        click.echo(reportfile.dumps(result, chosen, code, finished) if fmt == "json" else report.markdown(result, chosen, full), nl=False)
+    if report_path:
+        pathlib.Path(report_path).write_text(reportfile.dumps(result, chosen, code, finished), encoding="utf-8")
+        echo_err(f"Apply report written to {report_path}.")
     return code
 
 
-def _before_apply(chosen: Plan, auto_approve: bool, run: Session) -> int | None:
-    """The exit code when there is nothing to apply or the person says no; None to go on."""
+def _approved(chosen: Plan, auto_approve: bool, run: Session, shown: Callable[..., Any]) -> bool:
+    """Whether to go on: there is something to do and, unless --auto-approve, the person said yes.
+    A plan with nothing to execute goes on without asking: its blocked and deferred changes are
+    reported, and decide the exit code."""
     if chosen.failures and not any(c.action.executes for c in chosen.changes):
         echo_failures(chosen, run)
-        return EXIT_ERROR
+        return False
     if not chosen.has_changes():
-        return EXIT_OK
+        return False
     if not any(c.action.executes for c in chosen.changes):
-        click.echo("Nothing can be applied now.")
-        return EXIT_DEFERRED if any(c.action is Action.DEFERRED for c in chosen.changes) else EXIT_OK
-    if not auto_approve:
-        click.echo("Apply these changes? Only 'yes' is accepted.")
-        try:
-            answer = click.prompt("Enter a value", default="", show_default=False)
-        except click.Abort:
-            answer = ""
-        if answer.strip() != "yes":
-            echo_err("Apply cancelled; nothing was changed.")
-            return EXIT_ERROR
-    return None
+        shown("Nothing can be applied now.")
+        return True
+    if auto_approve:
+        return True
+    shown("Apply these changes? Only 'yes' is accepted.")
+    try:
+        answer = click.prompt("Enter a value", default="", show_default=False, err=shown is echo_err)
+    except click.Abort:
+        answer = ""
+    if answer.strip() != "yes":
+        echo_err("Apply cancelled; nothing was changed.")
+        return False
+    return True
 
 
 def apply_exit_code(result: ApplyResult, applied: Plan) -> int:
-    """1 when a change or a whole account failed; else 3 when something waits on time; else 0."""
-    if result.stopped or applied.failures or result.ledger_error:
+    """0 only when nothing of the plan is left undone; 1 when anything failed or is blocked for
+    good (protect, forbid, a refused category change, a failed or uncertain write, an account that
+    could not be planned, an unwritten ledger); else 3 when what is left waits on time (creation
+    budget, edit quota, a name lock)."""
+    for_good = any(r.outcome is Outcome.BLOCKED and not r.waits_on_time for r in result.results)
+    if result.stopped or applied.failures or result.ledger_error or for_good:
         return EXIT_ERROR
     return EXIT_DEFERRED if result.waiting else EXIT_OK
 

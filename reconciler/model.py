@@ -147,6 +147,9 @@ class LiveAccount:
     template_limit: int | None = None
     token_user: str | None = None  # the user behind the token (/me), read when users are managed
     observed_at: dt.datetime | None = None  # the API's time when this was read
+    # Rows Meta lists as DELETED or PENDING_DELETION: gone for planning, shown by drift.
+    deleted: tuple[LiveTemplate, ...] = ()
+    review_status: str | None = None  # the WABA's account_review_status, when it was read (drift)
 
     def now(self) -> dt.datetime:
         return self.observed_at or dt.datetime.now(dt.UTC)

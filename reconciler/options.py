@@ -3,6 +3,8 @@ colour, where Graph calls go, where the ledger lives, how many accounts are read
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,34 @@ parallelism_option = click.option("--parallelism", type=click.IntRange(min=1), d
                                   help="How many accounts are read at once.")
 lock_timeout_option = click.option("--lock-timeout", type=click.FloatRange(min=0), default=LOCK_TIMEOUT, show_default=True,
                                    help="Seconds to wait for another apply that holds the ledger.")
+
+
+DEFAULT_MAX_PLAN_AGE = dt.timedelta(hours=24)  # a saved plan approves what live state was that day
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class Duration(click.ParamType):
+    """``90s``, ``30m``, ``2h``, ``7d``, ``1w``, or a sum such as ``1h30m``. A bare number is
+    refused: whether it means seconds or minutes is a guess a safety check must not make."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            return value
+        text = "".join(str(value).lower().split())
+        parts = re.findall(r"([0-9]{1,9})([smhdw])", text)
+        if not text or "".join(number + unit for number, unit in parts) != text:
+            self.fail(f"{value!r} is not a duration: write a number with a unit, such as 90s, 30m, 2h, 7d or 1h30m", param, ctx)
+        seconds = sum(int(number) * UNITS[unit] for number, unit in parts)
+        if seconds <= 0:
+            self.fail(f"{value!r}: a duration must be longer than zero", param, ctx)
+        return dt.timedelta(seconds=seconds)
+
+
+max_plan_age_option = click.option(
+    "--max-plan-age", type=Duration(), default=None, metavar="DURATION",
+    help="Refuse a saved plan made longer ago than this, in the Graph API's time (90s, 2h, 7d; default 24h).")
 
 
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -30,3 +30,17 @@ def load_schema(name: str) -> dict[str, Any]:
 @functools.cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(load_schema(name))
+
+
+def problems(data: Any, name: str) -> list[str]:
+    """Messages for ``data`` that does not match the schema ``name``, each with its JSON path."""
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in validator(name).iter_errors(data)]
+
+
+def dumps_checked(data: Any, name: str) -> str:
+    """``data`` as indented JSON, checked against the schema ``name`` first: a document wabactl
+    writes that misses its own schema is a bug in wabactl, not in the user's input."""
+    found = problems(data, name)
+    if found:
+        raise AssertionError(f"output does not match {name}: {found[:5]}")
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

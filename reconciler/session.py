@@ -39,13 +39,15 @@ from .ledger import Ledger
 from .ledgerlock import LedgerLock
 from .model import DesiredAccount, DesiredState, LiveAccount
 from .planning import planfile, safety
+from .planning.drift import DriftReport, IgnoreRules, Observed, baseline_text, drift_report, parse_ignore
 from .planning.plan import AccountFailure, Plan, Source
 from .planning.planner import make_plan
-from .planning.staleness import refuse_if_moved
+from .planning.staleness import refuse_if_moved, refuse_if_older
 
 DEFAULT_PARALLELISM = 8  # accounts read at once; each account's own calls stay sequential
 DEFAULT_SEED = pathlib.Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
 STATE_DIR = ".wabactl"
+IGNORE_FILE = ".wabactl-driftignore"
 
 Item = TypeVar("Item")
 Value = TypeVar("Value")
@@ -114,6 +116,14 @@ def serve_emulator(seed: str | None, port: int, state_file: str | None, ready: C
         running.stop()
 
 
+def read_plan_file(path: str) -> Plan:
+    """A saved plan; a config file given instead is named as one."""
+    if not planfile.looks_like_plan(path) and config.looks_like_config(path):
+        raise PlanFileError(f"{path} is a config file, not a plan file: plan it with `wabactl plan {path}`, "
+                            f"or save a plan with `wabactl plan {path} --out plan.json`")
+    return planfile.load(path)
+
+
 def saved_plan_among(paths: Sequence[str]) -> Plan | None:
     """The saved plan when ``paths`` is one plan file; None when they are config files."""
     saved = [path for path in paths if planfile.looks_like_plan(path)]
@@ -141,6 +151,10 @@ def _changed(was: tuple[tuple[str, str], ...], now: tuple[tuple[str, str], ...])
 
 def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
     """The config files' desired state, narrowed to ``accounts`` when any are named."""
+    for path in paths:
+        if planfile.looks_like_plan(path):
+            raise PlanFileError(f"{path} is a plan file, not a config: render it with `wabactl show {path}`, "
+                                f"or carry it out with `wabactl apply {path}`")
     desired = config.load(paths)
     if not accounts:
         return desired
@@ -157,6 +171,44 @@ def ledger_file(state_dir: str | None, anchor: str) -> str:
         folder = anchor if os.path.isdir(anchor) else os.path.dirname(os.path.abspath(anchor))
         state_dir = os.path.join(folder, STATE_DIR)
     return ledgers.ledger_path(state_dir)
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """The drift ignore file beside the config, and its rules (none when there is no file)."""
+
+    path: str | None = None
+    rules: IgnoreRules = field(default_factory=IgnoreRules)
+    text: str = ""
+
+
+def ignore_file_for(anchor: str) -> str:
+    """``.wabactl-driftignore`` beside ``anchor`` (the first config file, or its directory)."""
+    folder = anchor if os.path.isdir(anchor) else os.path.dirname(os.path.abspath(anchor))
+    return os.path.join(folder, IGNORE_FILE)
+
+
+def read_ignore(anchor: str) -> Ignore:
+    """The ignore file beside ``anchor``; an absent one ignores nothing."""
+    path = ignore_file_for(anchor)
+    try:
+        text = pathlib.Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Ignore()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ReconcilerError(f"{path}: cannot read the drift ignore file: {getattr(error, 'strerror', None) or error}") from error
+    return Ignore(path, IgnoreRules(parse_ignore(text)), text)
+
+
+def write_baseline(anchor: str, report: DriftReport, ignore: Ignore) -> tuple[str, int]:
+    """Add the report's findings to the ignore file beside ``anchor``; the file and how many were added."""
+    path = ignore.path or ignore_file_for(anchor)
+    before = set(parse_ignore(ignore.text))
+    text = baseline_text(ignore.text, report.findings, report.created_at)
+    added = len(set(parse_ignore(text)) - before)
+    if added:
+        pathlib.Path(path).write_text(text, encoding="utf-8")
+    return path, added
 
 
 @dataclass(frozen=True)
@@ -212,16 +264,17 @@ class Session:
 
     # --- plan ----------------------------------------------------------------------------------
 
-    def read_live(self, accounts: Sequence[DesiredAccount]) -> list[LiveAccount | GraphError]:
+    def read_live(self, accounts: Sequence[DesiredAccount], with_review: bool = False) -> list[LiveAccount | GraphError]:
         """Each account's live state, or the error that stopped reading it (one account's failure
-        never stops the others), ``parallelism`` accounts at a time, in the given order."""
+        never stops the others), ``parallelism`` accounts at a time, in the given order. With
+        ``with_review`` (drift), each WABA's own review status is read too."""
         for account in accounts:  # every token is found before any request is sent
             self.client(account.name, account.token_env)
 
         def read(account: DesiredAccount) -> LiveAccount | GraphError:
             try:
                 return graph_waba.fetch_account(self.clients[account.name], account.waba_id, account.business_id,
-                                                with_users=account.users is not None)
+                                                with_users=account.users is not None, with_review=with_review)
             except GraphError as error:
                 self.errors[account.name] = error
                 return error
@@ -231,14 +284,29 @@ class Session:
     def plan(self, desired: DesiredState, allow_destroy: bool = False) -> Plan:
         """Read live state, plan each account that could be read against it and the ledger, and
         check the plan's safety valves."""
-        lives = self.read_live(desired.accounts)
+        made, _ = self._read_and_plan(desired)
+        safety.check(made, allow_destroy)
+        return made
+
+    def _read_and_plan(self, desired: DesiredState, with_review: bool = False) -> tuple[Plan, list[tuple[DesiredAccount, LiveAccount]]]:
+        """The plan of every account that could be read, and each such account with its live state."""
+        lives = self.read_live(desired.accounts, with_review)
         pairs = [(account, live) for account, live in zip(desired.accounts, lives, strict=True) if isinstance(live, LiveAccount)]
         failures = tuple(AccountFailure(account.name, account.waba_id, str(live))
                          for account, live in zip(desired.accounts, lives, strict=True) if isinstance(live, GraphError))
         books = {a.waba_id: self.ledger.account(a.waba_id) for a, _ in pairs}
-        made = make_plan(pairs, books, failures)
-        safety.check(made, allow_destroy)
-        return made
+        return make_plan(pairs, books, failures), pairs
+
+    def drift(self, desired: DesiredState, ignore_kinds: Sequence[str] = (), ignore: Ignore | None = None) -> DriftReport:
+        """Every way live state differs from ``desired`` or from health, minus what is ignored.
+
+        No safety valve applies: drift writes nothing, and a plan the valves would refuse is
+        exactly what a drift report must show."""
+        made, pairs = self._read_and_plan(desired, with_review=True)
+        by_name = {a.account: a for a in made.accounts}
+        observed = [Observed(account, live, by_name[account.name]) for account, live in pairs]
+        ignore = ignore or Ignore()
+        return drift_report(observed, made.failures, made.created_at, ignore_kinds, ignore.rules, ignore.path)
 
     def plan_config(self, paths: Sequence[str], accounts: Sequence[str] = (), allow_destroy: bool = False,
                     desired: DesiredState | None = None) -> Plan:
@@ -249,17 +317,29 @@ class Session:
         planned = self.plan(desired, allow_destroy)
         return dataclasses.replace(planned, source=Source(tuple(paths), files, tuple(accounts)))
 
-    def verify_saved(self, saved: Plan, allow_destroy: bool = False) -> Plan:
+    def verify_saved(self, saved: Plan, allow_destroy: bool = False, accounts: Sequence[str] = (),
+                     max_age: dt.timedelta | None = None) -> Plan:
         """The plan to apply for a saved one: planned again from the same config files and live
         state, and refused unless it decides exactly what the saved one did. Nothing of the file is
-        trusted beyond that: safety valves and content checks come from the config and the code."""
-        if saved.source is None:
+        trusted beyond that: safety valves and content checks come from the config and the code.
+
+        With ``accounts``, only those accounts of the saved plan are checked and returned. With
+        ``max_age``, a plan made longer ago than that (in the Graph API's time) is refused."""
+        source = saved.source
+        if source is None:
             raise PlanFileError("the plan file records no config files; make it with `wabactl plan --out`")
-        moved = [f"{path}: changed since the plan was made" for path in _changed(saved.source.files, config_digests(saved.source.paths))]
+        if accounts:
+            unknown = sorted(set(accounts) - set(saved.names))
+            if unknown:
+                raise ReconcilerError(f"--account {', '.join(unknown)}: not in the plan file (it holds: {', '.join(sorted(saved.names))})")
+            saved = saved.only(accounts)
+        moved = [f"{path}: changed since the plan was made" for path in _changed(source.files, config_digests(source.paths))]
         if moved:
             raise StalePlanError("the config changed since the plan was made; nothing was applied. Run plan again. What moved:\n"
                                  + "\n".join(f"  {line}" for line in moved))
-        fresh = self.plan_config(saved.source.paths, saved.source.accounts, allow_destroy)
+        fresh = self.plan_config(source.paths, tuple(accounts) or source.accounts, allow_destroy)
+        if max_age is not None:
+            refuse_if_older(saved, fresh, max_age)
         refuse_if_moved(saved, fresh)
         return fresh
 
@@ -273,7 +353,7 @@ class Session:
 
         def save() -> None:
             try:
-                ledgers.save(self.ledger, self._server_now())
+                ledgers.save(self.ledger, self.server_now())
                 failures.clear()
             except OSError as error:
                 failures[:] = [error]
@@ -313,7 +393,7 @@ class Session:
         with ThreadPoolExecutor(max_workers=min(self.parallelism, len(items))) as pool:
             return list(pool.map(work, items))
 
-    def _server_now(self) -> dt.datetime:
+    def server_now(self) -> dt.datetime:
         """The Graph API's time, as its latest answer told it."""
         if not self.clients:
             return dt.datetime.now(dt.UTC)

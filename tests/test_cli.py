@@ -234,7 +234,9 @@ def test_formats_markdown_and_json(load, wabactl, tmp_path):
     load(seed_with([template("gone")]))
     path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {}}}, {"prune": {"templates": True}})
     markdown = wabactl("plan", path, "--format", "markdown").stdout
-    assert markdown.startswith("### wabactl plan") and "| `-` | `template.gone[en_US]` | will be deleted | APPROVED |" in markdown
+    assert markdown.startswith("<!-- wabactl:plan -->\n### wabactl plan")
+    assert f"| `acme` | {WABA} | 0 | 0 | 0 | 0 | 1 | 0 | 0 |" in markdown
+    assert "- template.gone[en_US]  will be deleted  [live: APPROVED]" in markdown
     data = json.loads(wabactl("plan", path, "--format", "json").stdout)
     assert data["summary"]["delete"] == 1 and data["accounts"][0]["fingerprint"].startswith("sha256:")
 

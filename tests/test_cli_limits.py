@@ -83,7 +83,7 @@ def test_changed_approved_template_replace_is_blocked_edit_is_rationed(load, wab
     assert planned.exit_code == 2
     assert "! template.order_shipped[en_US]  cannot change: replacing an APPROVED template would lock its name" in planned.stdout
     assert "order_shipped_v2" in planned.stdout and "on_change: edit" in planned.stdout
-    assert wabactl("apply", replace, "--auto-approve").exit_code == 0
+    assert wabactl("apply", replace, "--auto-approve").exit_code == 1  # blocked for good: a person must act
     assert writes(graph) == []
 
     edit = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"order_shipped": one("Your parcel {{1}} ships today.")}}},
@@ -182,7 +182,9 @@ def test_name_lock_met_at_create_is_blocked_with_its_date_and_remembered(load, w
     assert result.exit_code == 3, result.output
     assert "blocked: template.order_shipped[en_US]: name locked by a recent deletion until about 20" in result.stdout
     planned = wabactl("plan", path)
-    assert "! template.order_shipped[en_US]  cannot change: name locked until 20" in planned.stdout
+    assert "> template.order_shipped[en_US]  must wait: name locked until 20" in planned.stdout
+    again = wabactl("apply", path, "--auto-approve")  # a lock waits on time: run again later
+    assert again.exit_code == 3 and "Nothing can be applied now." in again.stdout
 
 
 def test_wabactl_remembers_the_locks_it_causes(load, wabactl, tmp_path):

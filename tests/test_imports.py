@@ -27,6 +27,8 @@ RANKS = [
 # Where JSON may be parsed or written, and why; plan changes become JSON only in the plan file.
 JSON_EDGES = {
     "reconciler.planning.planfile": "the plan file and plan --format json",
+    "reconciler.planning.driftfile": "drift --format json (through schemas.dumps_checked)",
+    "reconciler.applying.reportfile": "apply --report (through schemas.dumps_checked)",
     "reconciler.ledger": "the ledger file",
     "reconciler.ledgerlock": "the note of who holds the ledger's lock",
     "reconciler.schemas": "the JSON Schema files",

@@ -142,12 +142,13 @@ def test_creates_fall_into_waves_by_the_rolling_hour():
     assert waves == [(1, None), (2, later), (2, later), (3, latest), (4, now + dt.timedelta(minutes=90))]
 
 
-def test_ledger_lock_blocks_create_and_edit_quota_defers():
+def test_ledger_lock_and_edit_quota_defer_until_their_time():
     now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
     book = AccountLedger(locks={"order[en_US]": now + dt.timedelta(days=3)}, edits={"id-other": [now - dt.timedelta(hours=2)]})
     plan = plan_account(desired([template(), template("other", body=CHANGED)], on_change="edit"),
                         LiveAccount("1", (live_template(name="other"),), None, observed_at=now), book)
     by_key = {c.key: c for c in plan.changes}
-    assert by_key[KEY].action is Action.BLOCKED and "name locked until 2026-11-25" in by_key[KEY].reason
+    assert by_key[KEY].action is Action.DEFERRED and "name locked until 2026-11-25" in by_key[KEY].reason
+    assert by_key[KEY].not_before == now + dt.timedelta(days=3)
     deferred = by_key["template.other[en_US]"]
     assert deferred.action is Action.DEFERRED and deferred.not_before == now + dt.timedelta(hours=22)

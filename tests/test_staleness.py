@@ -29,7 +29,7 @@ def test_only_what_steers_apply_counts():
     live = LiveTemplate(ORDER, "7", "APPROVED")
     moved = differences(plan_of(Change("acme", create.key, Action.EDIT, LiveTemplate(ORDER, "7", "REJECTED"), ORDER)),
                         plan_of(Change("acme", create.key, Action.EDIT, live, ORDER)))
-    assert moved == ["acme: template.order[en_US]: live side: id 7, REJECTED -> id 7, APPROVED"]
+    assert moved == ["acme: template.order[en_US]: live status: REJECTED -> APPROVED"]
     assert differences(plan_of(create), plan_of()) == ["acme: template.order[en_US]: create in the plan, not planned now"]
     assert differences(plan_of(token_user=None), plan_of(token_user=ME)) == [f"acme: the token's user: None -> '{ME}'"]
     raised = Limits(creates_per_hour=100, max_deletes=1000, max_delete_percent=20)

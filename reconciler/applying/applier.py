@@ -18,6 +18,7 @@ so the next plan can predict these limits.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
@@ -90,11 +91,16 @@ class _Run:
     def _keep(self, change: Change) -> None:
         """A change the plan did not let happen: reported as the plan said, never attempted."""
         deferred = change.action is Action.DEFERRED
-        self.result.results.append(_result(change, Outcome.DEFERRED if deferred else Outcome.BLOCKED, change.reason))
+        outcome = _result(change, Outcome.DEFERRED if deferred else Outcome.BLOCKED, change.reason)
+        self.result.results.append(dataclasses.replace(outcome, not_before=change.not_before))
         if deferred and change.not_before:
             self.result.later(change.not_before)
 
     def _attempt(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
+        outcome = self._try(client, account, book, change)
+        return dataclasses.replace(outcome, at=client.server_now())
+
+    def _try(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
         while True:
             # Recorded before the write, so that a run killed mid-write loses no record; taken back
             # when Meta refuses. A lost answer keeps it: the write may well have happened.
@@ -119,16 +125,17 @@ class _Run:
                             return _result(change, Outcome.FAILED, f"while waiting for the creation window: {waited}")
                         continue
                     self.result.later(until)
-                    return _result(change, Outcome.DEFERRED, f"creation budget spent (Meta: code {error.code})")
+                    return _result(change, Outcome.DEFERRED, f"creation budget spent (Meta: code {error.code})", error=error, not_before=until)
                 if error.name_locked and change.creates and isinstance(change.after, Template):
                     key = lock_key(change.after.name, change.after.language)
                     until = book.lock_until(key, now) or now + LOCK_DAYS
                     book.locked(key, until)
                     self._recorded()
-                    return _result(change, Outcome.BLOCKED, f"name locked by a recent deletion until about {until:%Y-%m-%d}; rename it")
+                    return _result(change, Outcome.BLOCKED, f"name locked by a recent deletion until about {until:%Y-%m-%d}; rename it",
+                                   error=error, not_before=until)
                 if error.edit_refused and change.action is Action.EDIT:
-                    return _result(change, Outcome.DEFERRED, "Meta refused the edit now (edit quota or review status)")
-                return _result(change, Outcome.FAILED, str(error))
+                    return _result(change, Outcome.DEFERRED, "Meta refused the edit now (edit quota or review status)", error=error)
+                return _result(change, Outcome.FAILED, str(error), error=error)
             return _result(change, Outcome.APPLIED, template_id=template_id)
 
     def _recorded(self) -> None:
@@ -154,8 +161,10 @@ def _regained(error: GraphError, book: AccountLedger, now: dt.datetime, per_hour
     return until if until > now else now + dt.timedelta(hours=1)
 
 
-def _result(change: Change, outcome: Outcome, detail: str | None = None, template_id: str | None = None) -> ChangeResult:
-    return ChangeResult(change.account, change.key, change.action, outcome, detail, template_id)
+def _result(change: Change, outcome: Outcome, detail: str | None = None, template_id: str | None = None,
+            error: GraphError | None = None, not_before: dt.datetime | None = None) -> ChangeResult:
+    return ChangeResult(change.account, change.key, change.action, outcome, detail, template_id, not_before=not_before,
+                        error_code=error.code if error else None, error_subcode=error.subcode if error else None)
 
 
 def _record(client: GraphClient, book: AccountLedger, change: Change) -> Callable[[], None]:
@@ -209,7 +218,7 @@ def _verify_users(client: GraphClient, account: AccountPlan, result: ApplyResult
     except GraphError as error:
         for change in account.changes:
             if change.kind == "user" and change.action.executes:
-                result.results.append(_result(change, Outcome.UNCERTAIN, f"could not read the users back: {error}"))
+                result.results.append(_result(change, Outcome.UNCERTAIN, f"could not read the users back: {error}", error=error))
         return
     for change in account.changes:
         if change.kind != "user" or not change.action.executes:

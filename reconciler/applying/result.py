@@ -42,6 +42,10 @@ class ChangeResult:
     outcome: Outcome
     detail: str | None = None
     template_id: str | None = None  # of a created or edited template, for --wait-for-review
+    at: dt.datetime | None = None  # the Graph API's time when the outcome was known (attempted changes)
+    not_before: dt.datetime | None = None  # deferred or locked: when a later run may do it
+    error_code: int | None = None  # Meta's error code and subcode, when Meta refused it
+    error_subcode: int | None = None
 
     @property
     def waits_on_time(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -37,6 +38,16 @@ def config_files(paths: Iterable[str]) -> list[str]:
         else:
             files.append(path)
     return files
+
+
+def looks_like_config(path: str) -> bool:
+    """A config file is YAML with a top-level ``accounts:`` (or ``version:``) key."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            head = handle.read(65536)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(r"^(accounts|version)\s*:", head, re.MULTILINE) is not None
 
 
 def load(paths: Iterable[str]) -> DesiredState:

@@ -28,19 +28,25 @@ PAGE = 100  # Meta's documented maximum for list edges; the API may give fewer p
 MOST = 10**9  # a count or limit beyond this is not a number Meta would send
 
 
-def fetch_account(client: GraphClient, waba_id: str, business_id: str | None, with_users: bool) -> LiveAccount:
-    templates, count, limit = fetch_templates(client, waba_id)
+def fetch_account(client: GraphClient, waba_id: str, business_id: str | None, with_users: bool,
+                  with_review: bool = False) -> LiveAccount:
+    """The live state of one WABA; with ``with_review`` (drift), its own review status too."""
+    deleted: list[LiveTemplate] = []
+    templates, count, limit = fetch_templates(client, waba_id, deleted=deleted)
     users, token_user = None, None
     if with_users and business_id:
         users = fetch_users(client, waba_id, business_id)
         token_user = fetch_me(client)
+    review_status = fetch_review_status(client, waba_id) if with_review else None
     return LiveAccount(waba_id=waba_id, templates=templates, users=users, template_count=count,
-                       template_limit=limit, token_user=token_user, observed_at=client.server_now())
+                       template_limit=limit, token_user=token_user, observed_at=client.server_now(),
+                       deleted=tuple(sorted(deleted, key=lambda t: t.key)), review_status=review_status)
 
 
-def fetch_templates(client: GraphClient, waba_id: str, name: str | None = None) -> tuple[tuple[LiveTemplate, ...], int | None, int | None]:
+def fetch_templates(client: GraphClient, waba_id: str, name: str | None = None,
+                    deleted: list[LiveTemplate] | None = None) -> tuple[tuple[LiveTemplate, ...], int | None, int | None]:
     """Every live template language (or those called ``name``), and the count and cap from the
-    summary when given."""
+    summary when given. Rows Meta lists as deleted are left out, or put in ``deleted`` when given."""
     path = f"{waba_id}/message_templates"
     params: dict[str, Any] = {"fields": TEMPLATE_FIELDS, "limit": PAGE, "summary": SUMMARY}
     if name is not None:
@@ -55,6 +61,8 @@ def fetch_templates(client: GraphClient, waba_id: str, name: str | None = None) 
     seen: dict[str, LiveTemplate] = {}
     for row in rows:
         if str(row.get("status", "")).upper() in DELETED_STATUSES:
+            if deleted is not None:
+                deleted.append(live_template(row, path))
             continue
         live = live_template(row, path)
         if name is None or live.template.name == name:
@@ -78,6 +86,12 @@ def fetch_users(client: GraphClient, waba_id: str, business_id: str) -> tuple[Us
 
 def fetch_waba_name(client: GraphClient, waba_id: str) -> str | None:
     return _text(_object(client.get(waba_id, {"fields": "name"}), waba_id), "name", waba_id, required=False)
+
+
+def fetch_review_status(client: GraphClient, waba_id: str) -> str | None:
+    """The WABA's ``account_review_status`` (PENDING, APPROVED, REJECTED); None when not given."""
+    row = _object(client.get(waba_id, {"fields": "account_review_status"}), waba_id)
+    return _enum(_text(row, "account_review_status", waba_id, required=False))
 
 
 def fetch_me(client: GraphClient) -> str:

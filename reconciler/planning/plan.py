@@ -9,7 +9,9 @@ not steer apply; ``not_before`` is shown to a person and tells apply when deferr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -139,6 +141,7 @@ class AccountPlan:
     usage: Usage | None = None  # None: not known (a plan made without reading the cap)
     limits: Limits = field(default_factory=Limits.default)
     statuses: dict[str, str] = field(default_factory=dict)  # display only: live status per key
+    unmanaged: tuple[str, ...] = ()  # display only: live keys the config does not declare and the plan leaves alone
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=Change.sort_key)))
@@ -181,6 +184,17 @@ class Plan:
 
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def names(self) -> list[str]:
+        """Every account of the plan, planned or failed."""
+        return [a.account for a in self.accounts] + [f.account for f in self.failures]
+
+    def only(self, names: Sequence[str]) -> Plan:
+        """The plan of these accounts alone (planned or failed), the rest left out."""
+        chosen = set(names)
+        return dataclasses.replace(self, accounts=tuple(a for a in self.accounts if a.account in chosen),
+                                   failures=tuple(f for f in self.failures if f.account in chosen))
 
     def counts(self) -> dict[Action, int]:
         counts = {action: 0 for action in Action}

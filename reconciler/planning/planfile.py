@@ -18,10 +18,11 @@ from typing import Any
 from .. import __version__
 from ..errors import PlanFileError
 from ..model import LiveTemplate, Template, User
-from ..schemas import validator
+from ..schemas import dumps_checked, problems
 from .plan import AccountFailure, AccountPlan, Action, After, Before, Change, Limits, Plan, Source, Usage
 
 FORMAT = "wabactl-plan"
+SCHEMA = "plan.schema.json"
 VERSION = 1
 LIVE_FACTS = ("rejected_reason", "previous_category", "correct_category", "quality")
 
@@ -58,6 +59,7 @@ def _account(account: AccountPlan) -> dict[str, Any]:
         "usage": usage,
         "warnings": list(account.warnings),
         "statuses": dict(account.statuses),
+        "unmanaged": list(account.unmanaged),
         "changes": [
             {
                 "key": c.key,
@@ -109,6 +111,7 @@ def _plan(data: dict[str, Any]) -> Plan:
             limits=_fields(Limits, a["usage"]) if a["usage"] else Limits.default(),
             warnings=tuple(a["warnings"]),
             statuses=a["statuses"],
+            unmanaged=tuple(a.get("unmanaged", ())),
             changes=tuple(_change(a["account"], c) for c in a["changes"]),
         )
         for a in data["accounts"]
@@ -163,18 +166,11 @@ def _user(raw: dict[str, Any]) -> User:
 
 def schema_problems(data: Any) -> list[str]:
     """Messages for a plan that does not match ``plan.schema.json``."""
-    return [
-        f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-        for e in validator("plan.schema.json").iter_errors(data)
-    ]
+    return problems(data, SCHEMA)
 
 
 def dumps(plan: Plan) -> str:
-    data = to_dict(plan)
-    problems = schema_problems(data)
-    if problems:  # a bug in wabactl, not in the user's input
-        raise AssertionError(f"plan does not match its schema: {problems}")
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    return dumps_checked(to_dict(plan), SCHEMA)
 
 
 def save(plan: Plan, path: str) -> None:

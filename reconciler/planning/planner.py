@@ -52,7 +52,20 @@ def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedg
         usage=_usage(desired, live, changes),
         limits=Limits.of(desired.settings),
         statuses={t.key: t.status for t in live.templates},
+        unmanaged=_unmanaged(desired, live, changes),
     )
+
+
+def _unmanaged(desired: DesiredAccount, live: LiveAccount, changes: list[Change]) -> tuple[str, ...]:
+    """Live objects the config does not declare and the plan leaves alone: every template
+    language, and the users of an account that declares users."""
+    acted_on = {c.key for c in changes}
+    declared = {t.key for t in desired.templates}
+    keys = [t.key for t in live.templates if t.key not in declared]
+    if desired.users is not None and live.users is not None:
+        wanted = {u.key for u in desired.users}
+        keys += [u.key for u in live.users if u.key not in wanted]
+    return tuple(key for key in keys if key not in acted_on)
 
 
 # --- templates -----------------------------------------------------------------------------
@@ -86,7 +99,7 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
     """The change for a key that exists on both sides, or None (with warnings where due)."""
     account = desired.name
     key = wanted.key
-    if _recategorised_by_meta(wanted, current):
+    if recategorised_by_meta(wanted.category, current):
         warnings.append(
             f"{key}: Meta approved it as {current.template.category} (declared {wanted.category}); "
             "wabactl leaves the category as Meta set it. Declare the new category, or ask Meta for a review."
@@ -127,11 +140,12 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
     return Change(account, key, Action.REPLACE, before, after)
 
 
-def _recategorised_by_meta(wanted: Template, current: LiveTemplate) -> bool:
+def recategorised_by_meta(declared: str, current: LiveTemplate) -> bool:
+    """Whether Meta itself moved the template from the ``declared`` category to its live one."""
     live_category = current.template.category
-    if wanted.category == live_category:
+    if declared == live_category:
         return False
-    return current.previous_category == wanted.category or (
+    return current.previous_category == declared or (
         current.correct_category is not None and current.correct_category == live_category
     )
 
@@ -177,18 +191,18 @@ def _plan_users(desired: DesiredAccount, live_users: tuple[User, ...]) -> list[C
 
 
 def _respect_locks_and_edit_quota(changes: list[Change], ledger: AccountLedger, now: dt.datetime) -> list[Change]:
-    """Creates of a name wabactl locked by deleting it are blocked until the lock ends; edits of
+    """Creates of a name wabactl locked by deleting it are deferred until the lock ends; edits of
     approved templates past their quota are deferred until the quota allows them."""
     out = []
     for change in changes:
         wanted, current = change.after, change.before
         if change.action is Action.CREATE and isinstance(wanted, Template):
             until = ledger.lock_until(lock_key(wanted.name, wanted.language), now)
-            if until is not None:
+            if until is not None:  # waits on time, not on a person: a later run creates it
                 change = dataclasses.replace(
-                    change, action=Action.BLOCKED,
+                    change, action=Action.DEFERRED, not_before=_seconds(until),
                     reason=f"name locked until {_when(until)}: wabactl deleted this APPROVED template and Meta "
-                           f"refuses to create it again before then; rename it (e.g. {wanted.name}_v2)",
+                           f"refuses to create it again before then; wait, or rename it (e.g. {wanted.name}_v2)",
                 )
         elif change.action is Action.EDIT and isinstance(current, LiveTemplate) and current.status == "APPROVED":
             ready = ledger.next_edit(current.id, now)

@@ -9,6 +9,8 @@ self-lockout guard). What only explains a plan to a person (reasons, waves, time
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ..errors import StalePlanError
 from ..model import LiveTemplate, Template, User
 from .diff import task_details, template_details
@@ -27,6 +29,35 @@ def refuse_if_moved(saved: Plan, fresh: Plan) -> None:
             "Run plan again. What differs from planning now:\n"
             + "\n".join(f"  {line}" for line in moved[:SHOWN]) + more
         )
+
+
+def refuse_if_older(saved: Plan, fresh: Plan, max_age: dt.timedelta) -> None:
+    """Raise ``StalePlanError`` when ``saved`` was made more than ``max_age`` before ``fresh``:
+    both times are the Graph API's own, so a runner's clock cannot make an old plan look new."""
+    made, now = _moment(saved.created_at), _moment(fresh.created_at)
+    age = now - made
+    if age > max_age:
+        raise StalePlanError(f"the plan was made {describe_duration(age)} ago ({saved.created_at}), longer ago than "
+                             f"--max-plan-age {describe_duration(max_age)}; nothing was applied. Run plan again.")
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise StalePlanError(f"the plan's created_at is not a time: {text[:40]!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def describe_duration(span: dt.timedelta) -> str:
+    """``2d 3h``, ``5m 10s``: the two largest units, for people."""
+    seconds = max(0, int(span.total_seconds()))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return " ".join(parts[:2])
 
 
 def differences(saved: Plan, fresh: Plan) -> list[str]:
@@ -77,20 +108,26 @@ def _account(was: AccountPlan, now: AccountPlan) -> list[str]:
 def _change(was: Change, now: Change) -> list[str]:
     if was.action is not now.action:
         return [f"the plan says {was.action.value}, now {now.action.value}"]
-    moved = []
-    if _live(was) != _live(now):
-        moved.append(f"live side: {_describe(was.before)} -> {_describe(now.before)}")
+    moved = [f"live {line}" for line in _live_differences(was.before, now.before)]
     if was.after != now.after:
         moved.append("desired side: " + "; ".join(_what_differs(was.after, now.after)))
     return moved
 
 
-def _live(change: Change) -> object:
-    """What of the live side steers apply: a template's id, status and content; a user's tasks."""
-    side = change.before
-    if isinstance(side, LiveTemplate):
-        return side.id, side.status, side.template
-    return side
+def _live_differences(was: LiveTemplate | User | None, now: LiveTemplate | User | None) -> list[str]:
+    """What of the live side that steers apply moved, field by field: a template's id, status and
+    content; a user's tasks."""
+    if isinstance(was, LiveTemplate) and isinstance(now, LiveTemplate):
+        lines = [f"{label}: {before} -> {after}" for label, before, after in (
+            ("id", was.id, now.id), ("status", was.status, now.status)) if before != after]
+        if was.template != now.template:
+            lines += [f"content: {line}" for line in template_details(was.template, now.template)[:3] or ["changed"]]
+        return lines
+    if isinstance(was, User) or isinstance(now, User):
+        if was == now:
+            return []
+        return [f"tasks {line}" for line in task_details(was if isinstance(was, User) else None, now if isinstance(now, User) else None)]
+    return [] if was == now else [f"side: {_describe(was)} -> {_describe(now)}"]
 
 
 def _describe(side: LiveTemplate | User | None) -> str:

@@ -6,11 +6,13 @@ Pure functions: they take a plan and return a string; the CLI prints it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 from ..model import LiveTemplate, Template, User
 from ..planning.diff import task_details, template_details
 from ..planning.plan import SUMMARY_ORDER, AccountFailure, AccountPlan, Action, Change, Plan, Usage
+from . import markdown as md
 
 Paint = Callable[[str, str], str]
 
@@ -50,6 +52,8 @@ def text(plan: Plan, color: bool = False) -> str:
         for warning in account.warnings:
             out.append(paint(f"  warning: {warning}", "33"))
         out.append(f"  {_usage_line(account.usage)}")
+        if account.unmanaged:
+            out.append(f"  {_unmanaged_line(account)}")
         waves = _waves_line(account)
         if waves:
             out.append(f"  {waves}")
@@ -84,16 +88,21 @@ def _failed_line(plan: Plan) -> str:
 
 def _change_lines(change: Change, account: AccountPlan, paint: Paint) -> list[str]:
     symbol = paint(f"{change.action.symbol:>3}", COLOURS[change.action])
+    return [f" {symbol} {change.key}{_explanation(change, account, paint)}"] + [f"        {line}" for line in details(change)]
+
+
+def _explanation(change: Change, account: AccountPlan, paint: Paint) -> str:
+    """What follows the key: ``  will be created: reason (wave 2, not before ...)  [live: APPROVED]``."""
     status = account.statuses.get(change.key)
-    head = f"{symbol} {change.key}  {change.action.phrase}"
+    said = f"  {change.action.phrase}"
     if change.reason:
-        head += f": {change.reason}"
+        said += f": {change.reason}"
     if change.not_before:
         wave = f"wave {change.wave}, " if change.wave else ""
-        head += f" ({wave}not before {_clock(change.not_before)})"
+        said += f" ({wave}not before {_clock(change.not_before)})"
     if status:
-        head += paint(f"  [live: {status}]", "2")
-    return [f" {head}"] + [f"        {line}" for line in details(change)]
+        said += paint(f"  [live: {status}]", "2")
+    return said
 
 
 def details(change: Change) -> list[str]:
@@ -137,6 +146,12 @@ def _usage_line(usage: Usage | None) -> str:
             f"{usage.templates_after}/{usage.template_limit} after apply")
 
 
+def _unmanaged_line(account: AccountPlan) -> str:
+    """A count only: the plan leaves them alone, and `wabactl drift` names them."""
+    number = len(account.unmanaged)
+    return f"unmanaged: {number} live object{'s' if number != 1 else ''} not in the config, left alone (wabactl drift lists them)"
+
+
 def _waves_line(account: AccountPlan) -> str:
     """``creation budget: 100 per hour; wave 1: now, 100 creates; wave 2: not before ...``."""
     waves: dict[int, list[Change]] = {}
@@ -171,44 +186,108 @@ def _painter(color: bool) -> Paint:
 
 # --- markdown ------------------------------------------------------------------------------
 
+# The summary table's count columns, in the order of the one-line totals, then what is not applied.
+TABLE_ACTIONS = (*SUMMARY_ORDER, Action.BLOCKED, Action.DEFERRED)
+FULL_PLAN = "For the full plan, run `wabactl plan --format json` or `--out plan.json`."
 
-def markdown(plan: Plan) -> str:
-    out = ["### wabactl plan", ""]
-    if plan.has_changes():
-        out.append(f"**{summary_line(plan)}**")
-    else:
-        out.append("**No changes.** Live state matches the configuration." if not plan.failures else f"**{_no_changes(plan)}**")
+
+def markdown(plan: Plan, full: str | None = None) -> str:
+    """A pull-request comment of at most ``md.LIMIT`` characters: marker, totals, the accounts that
+    could not be planned, a summary table of the accounts with changes, the blocked changes, then
+    each account's changes in a collapsible section; unchanged items are never listed. When the
+    sections do not all fit, ``md.fit`` leaves some out and says so, pointing at ``full`` (where the
+    full plan is, such as "the plan file plan.json") or at how to get it."""
+    where = f"The full plan: {md.cell(md.clip(full, 300))}." if full else FULL_PLAN
+    return md.fit(lambda level: _required(plan, level), _sections(plan), "change", where)
+
+
+def _required(plan: Plan, level: md.Compaction) -> list[str]:
+    return [f"{md.PLAN_MARKER}\n### wabactl plan", _totals(plan), *_errors(plan, level), *_summary(plan, level), *_blocked(plan, level)]
+
+
+def _totals(plan: Plan) -> str:
+    if not plan.has_changes():
+        return "**No changes.** Live state matches the configuration." if not plan.failures else f"**{_no_changes(plan)}**"
     counts = plan.counts()
-    if counts[Action.BLOCKED] or counts[Action.DEFERRED]:
-        out.append(f"\n{counts[Action.BLOCKED]} blocked, {counts[Action.DEFERRED]} deferred.")
-    if plan.failures:
-        out.append(f"\n**{_failed_line(plan)}**")
-    for account in _in_order(plan):
-        out += ["", f"#### `{account.account}` (WABA {account.waba_id})", ""]
-        if isinstance(account, AccountFailure):
-            out.append(f"> **Error:** {_cell(account.error)}")
-            continue
-        out.append(_usage_line(account.usage))
-        if _waves_line(account):
-            out += ["", _waves_line(account)]
-        if account.changes:
-            out += ["", "| | key | action | live status |", "|---|---|---|---|"]
-            for change in account.changes:
-                phrase = change.action.phrase + (f": {change.reason}" if change.reason else "")
-                status = account.statuses.get(change.key, "")
-                out.append(f"| `{change.action.symbol}` | `{change.key}` | {_cell(phrase)} | {status} |")
-            body = []
-            for change in account.changes:
-                lines = details(change)
-                if lines:
-                    body.append(f"{change.action.symbol} {change.key}")
-                    body += [f"    {line}" for line in lines]
-            if body:
-                out += ["", "<details><summary>Details</summary>", "", "```diff", *body, "```", "", "</details>"]
-        for warning in account.warnings:
-            out += ["", f"> **Warning:** {_cell(warning)}"]
-    return "\n".join(out) + "\n"
+    return f"**{summary_line(plan)}** {counts[Action.BLOCKED]:,} blocked, {counts[Action.DEFERRED]:,} deferred."
 
 
-def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+def _errors(plan: Plan, level: md.Compaction) -> list[str]:
+    """Every account that could not be planned, with its error."""
+    if not plan.failures:
+        return []
+    failures = [(f.account, f.waba_id, f.error) for f in sorted(plan.failures, key=lambda failure: failure.account)]
+    return md.error_list(f"{md.count(len(failures), 'account')} could not be planned:", failures, level)
+
+
+def _summary(plan: Plan, level: md.Compaction) -> list[str]:
+    """One row per account with changes or an error (accounts with the same counts grouped when
+    compact), then the accounts with no changes counted."""
+    rows = [(account.account, account.waba_id, _counts_row(account)) for account in _in_order(plan)
+            if isinstance(account, AccountFailure) or account.changes]
+    if level.grouped:
+        groups = md.grouped((cells, name) for name, _, cells in rows)
+        lines = [[md.accounts_phrase(names, level.names), "—", *cells] for cells, names in groups]
+    else:
+        lines = [[md.code(name, in_table=True), md.cell(md.clip(waba, level.width)), *cells] for name, waba, cells in rows]
+    header = ["account", "WABA", *(action.value for action in TABLE_ACTIONS)]
+    blocks = md.bounded_table(header, lines, level, "accounts with changes", numeric_from=2) if lines else []
+    unchanged = [account.account for account in plan.accounts if not account.changes]
+    if unchanged:
+        names = [md.code(name) for name in unchanged]
+        blocks.append(f"{md.count(len(unchanged), 'account')} with no changes: {md.listing(names, level.names)}.")
+    return blocks
+
+
+def _counts_row(account: AccountPlan | AccountFailure) -> tuple[str, ...]:
+    if isinstance(account, AccountFailure):
+        return tuple("error" if index == 0 else "—" for index in range(len(TABLE_ACTIONS)))
+    counts = {action: 0 for action in Action}
+    for change in account.changes:
+        counts[change.action] += 1
+    return tuple(f"{counts[action]:,}" for action in TABLE_ACTIONS)
+
+
+def _blocked(plan: Plan, level: md.Compaction) -> list[str]:
+    """Every blocked change with its reason (the same key and reason in several accounts grouped
+    when compact)."""
+    blocked = [change for account in sorted(plan.accounts, key=lambda a: a.account) for change in account.changes
+               if change.action is Action.BLOCKED]
+    if not blocked:
+        return []
+    if level.grouped:
+        groups = md.grouped(((change.key, md.clip(change.reason or "", level.width)), change.account) for change in blocked)
+        rows = [[md.code(key, in_table=True), md.cell(reason), md.accounts_phrase(names, level.names)] for (key, reason), names in groups]
+        header = ["key", "reason", "accounts"]
+    else:
+        rows = [[md.code(c.account, in_table=True), md.code(c.key, in_table=True), md.cell(md.clip(c.reason or "", level.width))] for c in blocked]
+        header = ["account", "key", "reason"]
+    return [f"**Blocked ({len(blocked):,}):** these changes cannot happen as declared; the reasons say the ways out.",
+            *md.bounded_table(header, rows, level, "blocked changes")]
+
+
+def _sections(plan: Plan) -> list[md.Section]:
+    """One collapsible section per account with changes or warnings."""
+    return [md.Section(account.account, len(account.changes), functools.partial(_section, account))
+            for account in sorted(plan.accounts, key=lambda a: a.account) if account.changes or account.warnings]
+
+
+def _section(account: AccountPlan) -> str:
+    lines: list[str] = []
+    for change in account.changes:
+        lines.append(md.one_line(f"{change.action.symbol} {change.key}{_explanation(change, account, _plain)}"))
+        # A line break inside a value stays, indented, so it cannot pass for a diff line of its own.
+        lines += ["    " + md.LINE_BREAKS.sub("\n      ", line) for line in details(change)]
+    blocks = [md.fenced(lines, "diff")] if lines else []
+    blocks += [f"> **Warning:** {md.cell(warning)}" for warning in account.warnings]
+    facts = [line for line in (_usage_line(account.usage), _unmanaged_line(account) if account.unmanaged else "", _waves_line(account)) if line]
+    if facts:
+        blocks.append("<br>\n".join(md.cell(fact) for fact in facts))
+    title = f"{account.account}: {md.count(len(account.changes), 'change')}"
+    if account.warnings:
+        title += f", {md.count(len(account.warnings), 'warning')}"
+    return md.details(title, *blocks)
+
+
+def _plain(value: str, code: str) -> str:
+    return value
