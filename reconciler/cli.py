@@ -16,11 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from . import render
 from .applying import reportfile
 from .applying.applier import Options
-from .applying.result import ApplyResult, Outcome
+from .applying.result import ApplyResult
+from .desired import importer
 from .desired.config import DEFAULT_TOKEN_ENV
 from .errors import ReconcilerError
 from .options import (
@@ -32,15 +34,18 @@ from .options import (
     no_color_option,
     parallelism_option,
     run_options,
+    shard_option,
     state_dir_option,
 )
 from .planning import planfile
 from .planning.drift import KINDS
 from .planning.plan import Plan
 from .render import apply as report
+from .render import auth as auth_report
 from .session import (
     IGNORE_FILE,
     Session,
+    Shard,
     load_desired,
     open_session,
     read_ignore,
@@ -85,8 +90,10 @@ echo_err = functools.partial(click.echo, err=True)
 
 
 def echo_warnings(run: Session) -> None:
+    """The run's warnings not shown yet (a broken ledger, then the token pre-flight's)."""
     for warning in run.warnings:
         echo_err(f"warning: {warning}")
+    run.warnings.clear()
 
 
 def echo_failures(made: Plan, run: Session, also: report.Report | None = None) -> None:
@@ -99,6 +106,23 @@ def echo_failures(made: Plan, run: Session, also: report.Report | None = None) -
 def echo_report(part: report.Report) -> None:
     click.echo(part.out, nl=False)
     click.echo(part.err, nl=False, err=True)
+
+
+def read_progress(run: Session) -> None:
+    """Progress while live state is read: one line rewritten in place on a terminal, else one line
+    per account as it finishes (a CI log shows where a long plan is). A run of one account has
+    nothing to show."""
+    terminal = sys.stderr.isatty()
+
+    def show(done: int, total: int, account: str) -> None:
+        if total < 2:
+            return
+        if terminal:
+            click.echo(f"\rreading live state: {done}/{total} accounts ({account})\x1b[K", err=True, nl=done == total)
+        else:
+            echo_err(f"read {done}/{total}: {account}")
+
+    run.on_read = show
 
 
 def use_color(no_color: bool) -> bool:
@@ -128,18 +152,23 @@ def validate(paths: tuple[str, ...]) -> int:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes (drift), 0 when none.")
 @run_options
 @handle_errors
-def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool, accounts: tuple[str, ...], allow_destroy: bool,
-         no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
+def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool, accounts: tuple[str, ...], shard: Shard | None,
+         allow_destroy: bool, no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
     """Show how live state differs from the config."""
     desired = load_desired(paths, accounts)
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
+        read_progress(run)
         echo_warnings(run)
-        made = run.plan_config(paths, accounts, allow_destroy, desired)
+        made = run.plan_config(paths, accounts, allow_destroy, desired, shard)
+        echo_warnings(run)
     click.echo(render.render(made, fmt, use_color(no_color), full=f"the plan file {out}" if out else None), nl=False)
-    if out:
+    if out and (made.failures or made.fleets_failed):
+        echo_err(f"Plan not saved to {out}: part of the config could not be planned (see the errors); an approval must "
+                 "cover what it says. Fix it, or choose the healthy accounts with --account.")
+    elif out:
         planfile.save(made, out)
         echo_err(f"Plan saved to {out}; run `wabactl apply {out}` to carry it out.")
-    if made.failures:
+    if made.failures or made.fleets_failed:
         echo_failures(made, run)
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and made.has_changes() else EXIT_OK
@@ -164,21 +193,24 @@ def show(path: str, fmt: str, no_color: bool) -> int:
 @click.option("--ignore", "ignore_kinds", multiple=True, type=click.Choice(KINDS), help="Leave out findings of this kind (repeatable).")
 @click.option("--baseline", is_flag=True, help=f"Add today's findings to {IGNORE_FILE} beside the config, so later reports show only new drift.")
 @account_option
+@shard_option
 @no_color_option
 @parallelism_option
 @state_dir_option
 @emulator_option
 @handle_errors
 def drift(paths: tuple[str, ...], fmt: str, out: str | None, ignore_kinds: tuple[str, ...], baseline: bool, accounts: tuple[str, ...],
-          no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
+          shard: Shard | None, no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
     """Report every way live state differs from the config or from health: changes plan would make,
     unmanaged objects, statuses, recategorisation, quality, the account's review. Exit 2 when
     there are findings."""
     desired = load_desired(paths, accounts)
     ignore = read_ignore(paths[0])
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
+        read_progress(run)
         echo_warnings(run)
-        report = run.drift(desired, ignore_kinds, ignore)
+        report = run.drift(desired, ignore_kinds, ignore, accounts, shard)
+        echo_warnings(run)
     if baseline:
         written, added = write_baseline(paths[0], report, ignore)
         echo_err(f"Baseline: {added} finding(s) added to {written}; later drift reports show only new drift.")
@@ -210,37 +242,42 @@ def drift(paths: tuple[str, ...], fmt: str, out: str | None, ignore_kinds: tuple
 @run_options
 @handle_errors
 def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_review: bool, timeout: float, poll_interval: float, fmt: str,
-          report_path: str | None, max_plan_age: dt.timedelta | None, lock_timeout: float, accounts: tuple[str, ...], allow_destroy: bool,
-          no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
+          report_path: str | None, max_plan_age: dt.timedelta | None, lock_timeout: float, accounts: tuple[str, ...], shard: Shard | None,
+          allow_destroy: bool, no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
     stored = saved_plan_among(paths)
-    if stored is None and max_plan_age is not None:
-        raise click.UsageError("--max-plan-age applies to a saved plan (`apply PLANFILE`); with config files the plan is made now")
+    _refuse_unused(stored is not None, wait, wait_for_review)
     desired = None if stored else load_desired(paths, accounts)  # a bad config is refused before anything else happens
     anchor = stored.source.paths[0] if stored and stored.source else paths[0]  # the ledger sits beside the config
-    shown = click.echo if fmt == "text" else echo_err
+    say = click.echo if fmt == "text" else echo_err  # with markdown or json, standard output holds only the report
     with open_session(anchor, state_dir, emulator_seed, parallelism, lock_timeout=lock_timeout) as run:
+        read_progress(run)
         echo_warnings(run)
         if stored:
             chosen = run.verify_saved(stored, allow_destroy, accounts, max_plan_age or DEFAULT_MAX_PLAN_AGE)
+            echo_warnings(run)
         else:
             chosen = run.plan_config(paths, accounts, allow_destroy, desired)
-            shown(render.render(chosen, "text", use_color(no_color) and fmt == "text"), nl=False)
-            if not _approved(chosen, auto_approve, run, shown):
-                return EXIT_ERROR if chosen.has_changes() or chosen.failures else EXIT_OK
+            echo_warnings(run)
+            say(render.render(chosen, "text", use_color(no_color) and fmt == "text"), nl=False)
+            if not _confirmed(chosen, auto_approve, say):
+                echo_err("Apply cancelled; nothing was changed.")
+                return EXIT_ERROR
         options = Options(wait=wait, poll_seconds=poll_interval,
                           progress=lambda done, total, result: echo_err(report.progress_line(done, total, result)),
                           waiting=lambda left, until: echo_err(report.countdown_line(left, until)))
-        result = run.apply(chosen, options)
+        result = run.apply(chosen, options) if chosen.has_changes() else ApplyResult()
         code = apply_exit_code(result, chosen)
         if wait_for_review and not result.stopped:
             verdicts = run.wait_for_review(chosen, result, timeout, poll_interval,
                                            lambda pending, left: echo_err(report.review_progress_line(pending, left)))
-            echo_report(report.review_report(verdicts))
-            code = max(code, EXIT_ERROR if any(v.in_review or v.status == "REJECTED" for v in verdicts) else EXIT_OK)
+            review = report.review_report(verdicts)
+            echo_report(review if fmt == "text" else report.Report(err=review.out + review.err))
+            if any(v.in_review or v.status == "REJECTED" for v in verdicts):
+                code = EXIT_ERROR
         finished = run.server_now()
     if fmt == "text":
-        echo_failures(chosen, run, report.apply_report(result, chosen))
+        echo_failures(chosen, run, report.apply_report(result, chosen) if chosen.has_changes() else None)
     else:
         echo_failures(chosen, run)
         full = f"the report file {report_path}" if report_path else None
@@ -251,29 +288,35 @@ def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_revie
     return code
 
 
-def _approved(chosen: Plan, auto_approve: bool, run: Session, shown: Callable[..., Any]) -> bool:
-    """Whether to go on: there is something to do and, unless --auto-approve, the person said yes.
-    A plan with nothing to execute goes on without asking: its blocked and deferred changes are
-    reported, and decide the exit code."""
-    if chosen.failures and not any(c.action.executes for c in chosen.changes):
-        echo_failures(chosen, run)
-        return False
-    if not chosen.has_changes():
-        return False
+def _refuse_unused(saved_plan: bool, wait: bool, wait_for_review: bool) -> None:
+    """Every option given is honoured or refused, never ignored."""
+    given = {name for name, value in click.get_current_context().params.items()
+             if click.get_current_context().get_parameter_source(name) is not ParameterSource.DEFAULT and value is not None}
+    if saved_plan and "auto_approve" in given:
+        raise click.UsageError("--auto-approve is for config files: a saved plan is the approval already (`apply PLANFILE` never asks)")
+    if not saved_plan and "max_plan_age" in given:
+        raise click.UsageError("--max-plan-age applies to a saved plan (`apply PLANFILE`); with config files the plan is made now")
+    if "timeout" in given and not wait_for_review:
+        raise click.UsageError("--timeout is how long --wait-for-review waits; give it with --wait-for-review")
+    if "poll_interval" in given and not (wait or wait_for_review):
+        raise click.UsageError("--poll-interval paces --wait and --wait-for-review; give it with one of them")
+
+
+def _confirmed(chosen: Plan, auto_approve: bool, say: Callable[..., Any]) -> bool:
+    """Whether to go on: yes without asking when nothing would be written (blocked and deferred
+    changes are reported and decide the exit code) or with --auto-approve; else the person's yes."""
     if not any(c.action.executes for c in chosen.changes):
-        shown("Nothing can be applied now.")
+        if chosen.has_changes():
+            say("Nothing can be applied now.")
         return True
     if auto_approve:
         return True
-    shown("Apply these changes? Only 'yes' is accepted.")
+    say("Apply these changes? Only 'yes' is accepted.")
     try:
-        answer = click.prompt("Enter a value", default="", show_default=False, err=shown is echo_err)
+        answer = click.prompt("Enter a value", default="", show_default=False, err=say is echo_err)
     except click.Abort:
         answer = ""
-    if answer.strip() != "yes":
-        echo_err("Apply cancelled; nothing was changed.")
-        return False
-    return True
+    return answer.strip() == "yes"
 
 
 def apply_exit_code(result: ApplyResult, applied: Plan) -> int:
@@ -281,22 +324,58 @@ def apply_exit_code(result: ApplyResult, applied: Plan) -> int:
     good (protect, forbid, a refused category change, a failed or uncertain write, an account that
     could not be planned, an unwritten ledger); else 3 when what is left waits on time (creation
     budget, edit quota, a name lock)."""
-    for_good = any(r.outcome is Outcome.BLOCKED and not r.waits_on_time for r in result.results)
-    if result.stopped or applied.failures or result.ledger_error or for_good:
+    if result.stopped or applied.failures or result.ledger_error or result.blocked:
         return EXIT_ERROR
     return EXIT_DEFERRED if result.waiting else EXIT_OK
 
 
-@main.command(name="import")
-@click.option("--waba", "waba_id", required=True, help="The WABA id to read.")
-@click.option("--business", "business_id", help="Business id; with it, assigned users are imported too.")
-@click.option("--account", "account", help="Local account name (default: from the WABA's name).")
-@click.option("--token-env", default=DEFAULT_TOKEN_ENV, show_default=True, help="Environment variable with the token.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the YAML here instead of standard output.")
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(auth_report.FORMATS), default="text", show_default=True)
+@account_option
+@parallelism_option
 @emulator_option
 @handle_errors
-def import_(waba_id: str, business_id: str | None, account: str | None, token_env: str, out: str | None, emulator_seed: str | None) -> int:
-    """Write config YAML for a live WABA; planning it again shows no changes."""
+def auth(paths: tuple[str, ...], fmt: str, accounts: tuple[str, ...], parallelism: int, emulator_seed: str | None) -> int:
+    """Check each account's token with Meta's debug_token: valid, type, expiry, permissions, and
+    whether the WABA is among its granular targets. Exit 1 when Meta would refuse an account for
+    certain (or a token could not be checked), 0 when there are warnings at most."""
+    desired = load_desired(paths, accounts)
+    with open_session(None, emulator_seed=emulator_seed, parallelism=parallelism) as run:
+        chosen, found = run.select(desired, accounts)
+        checks = run.check_tokens(chosen.accounts)
+    errors = [f"fleet {f.fleet}: {f.error}" for f in found if f.error]
+    click.echo(auth_report.dumps(checks, errors) if fmt == "json" else auth_report.text(checks, errors), nl=False)
+    refused = errors or any(c.problems or c.info is None for c in checks)
+    return EXIT_ERROR if refused else EXIT_OK
+
+
+@main.command(name="import")
+@click.option("--waba", "waba_id", help="The WABA id to read (or --business alone: all the business's WABAs).")
+@click.option("--business", "business_id",
+              help="Business id: with --waba, its assigned users are imported too; alone, every WABA it lists is imported into -o DIR.")
+@click.option("--owned", is_flag=True, help="With --business alone: the WABAs the business owns (with neither --owned nor --client: both).")
+@click.option("--client", "client_wabas", is_flag=True, help="With --business alone: the WABAs of the business's clients.")
+@click.option("--account", "account", help="Local account name (default: from the WABA's name).")
+@click.option("--token-env", default=DEFAULT_TOKEN_ENV, show_default=True, help="Environment variable with the token.")
+@click.option("-o", "--out", type=click.Path(),
+              help="With --waba: write the YAML to this file instead of standard output. With --business alone: the directory to write into.")
+@parallelism_option
+@emulator_option
+@handle_errors
+def import_(waba_id: str | None, business_id: str | None, owned: bool, client_wabas: bool, account: str | None, token_env: str,
+            out: str | None, parallelism: int, emulator_seed: str | None) -> int:
+    """Write config YAML for a live WABA, or for every WABA of a business (templates several
+    accounts share verbatim go into template sets); planning it again shows no changes."""
+    if waba_id is None and business_id is None:
+        raise click.UsageError("give --waba ID (one WABA) or --business ID alone (every WABA of the business)")
+    if waba_id is None:
+        assert business_id is not None
+        return _import_business(business_id, owned, client_wabas, account, token_env, out, parallelism, emulator_seed)
+    if owned or client_wabas:
+        raise click.UsageError("--owned and --client choose a business's WABAs: give --business ID without --waba")
+    if out and os.path.isdir(out):
+        raise click.UsageError(f"-o {out} is a directory; with --waba, -o names the file to write")
     with open_session(None, emulator_seed=emulator_seed) as run:
         imported = run.import_account(waba_id, business_id, account, token_env)
     if out:
@@ -304,6 +383,25 @@ def import_(waba_id: str, business_id: str | None, account: str | None, token_en
         echo_err(f"Wrote {out}: {imported.templates} template(s), {imported.languages} language(s), {imported.users} user(s).")
     else:
         click.echo(imported.text, nl=False)
+    return EXIT_OK
+
+
+def _import_business(business_id: str, owned: bool, client_wabas: bool, account: str | None, token_env: str, out: str | None,
+                     parallelism: int, emulator_seed: str | None) -> int:
+    """``import --business ID -o DIR``: one file per WABA, and sets.yaml for what they share."""
+    if account:
+        raise click.UsageError("--account names one WABA's account: give it with --waba")
+    if not out:
+        raise click.UsageError("--business without --waba writes one file per WABA: give the directory with -o DIR")
+    importer.refuse_existing(out)  # before any request
+    listings = [listing for listing, chosen in (("owned", owned), ("client", client_wabas)) if chosen] or ["owned", "client"]
+    with open_session(None, emulator_seed=emulator_seed, parallelism=parallelism) as run:
+        fleet = run.import_business(business_id, listings, token_env)
+    importer.write_files(out, fleet.files)
+    shared = (f"{len(fleet.sets)} template set(s) in {importer.SETS_FILE} holding {fleet.shared} template(s) "
+              f"in place of {fleet.replaced} account copies" if fleet.sets else "no template shared verbatim, so no template set")
+    echo_err(f"Wrote {len(fleet.files)} file(s) to {out}: {fleet.accounts} WABA(s) of business {business_id}; {shared}; "
+             f"{fleet.templates} template(s) kept in the accounts; {fleet.languages} language(s), {fleet.users} user(s) in all.")
     return EXIT_OK
 
 

@@ -7,7 +7,8 @@
     │   │                           what kind of failure it is (rate limit, name lock, edit refused,
     │   │                           permission, transient) is decided here and nowhere else
     │   ├── GraphTransportError     no answer at all (connection refused, cut, timed out)
-    │   └── GraphAnswerError        an answer wabactl cannot use (not JSON, wrong shape, endless paging)
+    │   ├── GraphAnswerError        an answer wabactl cannot use (not JSON, wrong shape, endless paging)
+    │   └── TokenError              the token pre-flight (debug_token) found the account cannot work
     ├── PlanError                   a plan that must not be made or applied (over the template cap)
     │   ├── StalePlanError          live state moved since the plan file was written
     │   ├── PlanFileError           the plan file is unreadable or not a wabactl plan
@@ -135,6 +136,17 @@ class GraphTransportError(GraphError):
 class GraphAnswerError(GraphError):
     def __init__(self, method: str, path: str, status: int | None, reason: str) -> None:
         super().__init__(method, path, status, message=f"unusable answer: {reason}", is_transient=status is not None and status >= 500)
+
+
+class TokenError(GraphError):
+    """The token pre-flight found what makes Meta refuse an account for certain (an invalid or
+    expired token, no ``whatsapp_business_management``, a WABA outside the token's granular
+    targets): the account fails before any of its requests. The message names the token's
+    environment variable, never the token."""
+
+    def __init__(self, reason: str, code: int | None = None, subcode: int | None = None) -> None:
+        super().__init__("GET", "debug_token", None, code=code, subcode=subcode, message=reason)
+        Exception.__init__(self, f"token pre-flight: {reason}")
 
 
 class PlanError(ReconcilerError):

@@ -10,6 +10,7 @@ authentication templates. Server-only facts (id, status, quality) live beside th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -45,6 +46,9 @@ class Template:
     category: str
     components: tuple[dict[str, Any], ...]
     parameter_format: str = "POSITIONAL"
+    # The template set it came from (None: declared by the account itself). Shown in plans and
+    # drift reports; never compared, since where a declaration lives is not what Meta holds.
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -134,8 +138,37 @@ class DesiredAccount:
 
 
 @dataclass(frozen=True)
+class WabaFilter:
+    """Which WABAs of a listing a fleet keeps: by id, or by a glob on the WABA's name."""
+
+    ids: frozenset[str] = frozenset()
+    names: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.ids and not self.names
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Accounts discovered from a business's WABA listings; each kept WABA becomes an account named
+    ``<fleet>/<waba_id>`` built from ``account`` (whose name and waba_id are placeholders)."""
+
+    name: str
+    business_id: str
+    listings: tuple[str, ...]  # "owned", "client"
+    include: WabaFilter
+    exclude: WabaFilter
+    account: DesiredAccount
+
+    def account_for(self, waba_id: str) -> DesiredAccount:
+        return dataclasses.replace(self.account, name=f"{self.name}/{waba_id}", waba_id=waba_id)
+
+
+@dataclass(frozen=True)
 class DesiredState:
     accounts: tuple[DesiredAccount, ...]
+    fleets: tuple[Fleet, ...] = ()
 
 
 @dataclass(frozen=True)

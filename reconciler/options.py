@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
+from .errors import ReconcilerError
 from .ledgerlock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
-from .session import DEFAULT_PARALLELISM, DEFAULT_SEED
+from .session import DEFAULT_PARALLELISM, DEFAULT_SEED, parse_shard
 
 account_option = click.option("--account", "accounts", multiple=True, help="Only this account (repeatable; with configs, not a plan file).")
 allow_destroy_option = click.option("--allow-destroy", is_flag=True, help="Allow deleting more templates than the safety limit.")
@@ -27,6 +28,7 @@ lock_timeout_option = click.option("--lock-timeout", type=click.FloatRange(min=0
 
 
 DEFAULT_MAX_PLAN_AGE = dt.timedelta(hours=24)  # a saved plan approves what live state was that day
+MOST_SECONDS = 100 * 365 * 86400  # beyond any plan's life, and within what datetime can add
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -44,6 +46,8 @@ class Duration(click.ParamType):
         if not text or "".join(number + unit for number, unit in parts) != text:
             self.fail(f"{value!r} is not a duration: write a number with a unit, such as 90s, 30m, 2h, 7d or 1h30m", param, ctx)
         seconds = sum(int(number) * UNITS[unit] for number, unit in parts)
+        if seconds > MOST_SECONDS:
+            self.fail(f"{value!r} is longer than 100 years", param, ctx)
         if seconds <= 0:
             self.fail(f"{value!r}: a duration must be longer than zero", param, ctx)
         return dt.timedelta(seconds=seconds)
@@ -54,8 +58,29 @@ max_plan_age_option = click.option(
     help="Refuse a saved plan made longer ago than this, in the Graph API's time (90s, 2h, 7d; default 24h).")
 
 
+class ShardParam(click.ParamType):
+    """``I/N``: the I-th of N shards (from 1), for a CI job matrix."""
+
+    name = "I/N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            shard = parse_shard(str(value))
+        except ReconcilerError as error:
+            self.fail(str(error), param, ctx)
+        assert shard is not None
+        return shard
+
+
+shard_option = click.option("--shard", type=ShardParam(), default=None,
+                            help="Only the accounts whose WABA id hashes to shard I of N (stable: adding an account never moves others).")
+
+
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """What plan and apply share, in the order ``--help`` lists them."""
-    for option in reversed((account_option, allow_destroy_option, no_color_option, parallelism_option, state_dir_option, emulator_option)):
+    for option in reversed((account_option, shard_option, allow_destroy_option, no_color_option, parallelism_option, state_dir_option,
+                            emulator_option)):
         command = option(command)
     return command

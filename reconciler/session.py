@@ -30,17 +30,19 @@ from .applying import applier, review
 from .applying.result import ApplyResult
 from .desired import config, importer
 from .emulator import Emulator, SeedError
-from .errors import CredentialsError, EmulatorError, GraphError, PlanFileError, ReconcilerError, StalePlanError
+from .errors import CredentialsError, EmulatorError, GraphError, PlanFileError, ReconcilerError, StalePlanError, TokenError
+from .globs import matches
 from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
+from .graph import auth as graph_auth
 from .graph import waba as graph_waba
 from .graph.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, check_base_url, clean_token
 from .graph.retry import RetryPolicy
 from .ledger import Ledger
 from .ledgerlock import LedgerLock
-from .model import DesiredAccount, DesiredState, LiveAccount
-from .planning import planfile, safety
+from .model import DesiredAccount, DesiredState, Fleet, LiveAccount, WabaFilter
+from .planning import planfile, preflight, safety
 from .planning.drift import DriftReport, IgnoreRules, Observed, baseline_text, drift_report, parse_ignore
-from .planning.plan import AccountFailure, Plan, Source
+from .planning.plan import AccountFailure, FleetFound, Plan, Source
 from .planning.planner import make_plan
 from .planning.staleness import refuse_if_moved, refuse_if_older
 
@@ -116,11 +118,27 @@ def serve_emulator(seed: str | None, port: int, state_file: str | None, ready: C
         running.stop()
 
 
+def parse_shard(text: str | None) -> Shard | None:
+    """``I/N`` as (I, N), 1 <= I <= N; None for None."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6})\s*", text)
+    if not match:
+        raise ReconcilerError(f"shard {text!r} is not I/N, e.g. 1/3 for the first of three shards")
+    index, count = int(match.group(1)), int(match.group(2))
+    if not 1 <= index <= count:
+        raise ReconcilerError(f"shard {text!r}: I must be from 1 to N, and N at least 1 (1/3, 2/3 and 3/3 make three shards)")
+    return index, count
+
+
 def read_plan_file(path: str) -> Plan:
     """A saved plan; a config file given instead is named as one."""
-    if not planfile.looks_like_plan(path) and config.looks_like_config(path):
+    kind = planfile.written_by_wabactl(path)
+    if kind is None and config.looks_like_config(path):
         raise PlanFileError(f"{path} is a config file, not a plan file: plan it with `wabactl plan {path}`, "
                             f"or save a plan with `wabactl plan {path} --out plan.json`")
+    if kind is not None and kind != planfile.FORMAT:
+        raise PlanFileError(f"{path} is {planfile.KINDS.get(kind, kind)}, not a plan file: make one with `wabactl plan CONFIG --out plan.json`")
     return planfile.load(path)
 
 
@@ -150,19 +168,48 @@ def _changed(was: tuple[tuple[str, str], ...], now: tuple[tuple[str, str], ...])
 
 
 def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
-    """The config files' desired state, narrowed to ``accounts`` when any are named."""
+    """The config files' desired state, narrowed to ``accounts`` when any are named. With fleets,
+    the names are checked once discovery has found the fleets' accounts (``Session.select``)."""
     for path in paths:
-        if planfile.looks_like_plan(path):
+        kind = planfile.written_by_wabactl(path)
+        if kind == planfile.FORMAT:
             raise PlanFileError(f"{path} is a plan file, not a config: render it with `wabactl show {path}`, "
                                 f"or carry it out with `wabactl apply {path}`")
+        if kind is not None:
+            raise PlanFileError(f"{path} is {planfile.KINDS.get(kind, kind)} wabactl wrote, not a config")
     desired = config.load(paths)
-    if not accounts:
+    if not accounts or desired.fleets:
         return desired
-    known = {a.name for a in desired.accounts}
-    unknown = sorted(set(accounts) - known)
+    return dataclasses.replace(desired, accounts=tuple(narrow(desired.accounts, accounts)))
+
+
+Shard = tuple[int, int]  # (I, N): the I-th of N shards, from 1
+
+
+def in_shard(waba_id: str, shard: Shard) -> bool:
+    """Whether the WABA falls in shard I of N: by a hash of its id alone, so adding or removing an
+    account never moves another to a different shard."""
+    index, count = shard
+    return int(hashlib.sha256(waba_id.encode()).hexdigest(), 16) % count == index - 1
+
+
+def narrow(accounts: Sequence[DesiredAccount], names: Sequence[str] = (), shard: Shard | None = None) -> list[DesiredAccount]:
+    """The accounts named (all when none are), then those in ``shard``; an unknown name is an error."""
+    known = {a.name for a in accounts}
+    unknown = sorted(set(names) - known)
     if unknown:
-        raise ReconcilerError(f"no such account: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    return DesiredState(tuple(a for a in desired.accounts if a.name in accounts))
+        shown = ", ".join(sorted(known)[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+        raise ReconcilerError(f"no such account: {', '.join(unknown)} (known: {shown or 'none'})")
+    chosen = [a for a in accounts if not names or a.name in names]
+    return [a for a in chosen if shard is None or in_shard(a.waba_id, shard)]
+
+
+def fleet_keeps(fleet: Fleet, waba_id: str, name: str | None) -> bool:
+    """Whether the fleet's include and exclude filters keep this WABA."""
+    def hit(rules: WabaFilter) -> bool:
+        return waba_id in rules.ids or (name is not None and any(matches(glob, name) for glob in rules.names))
+
+    return (fleet.include.empty or hit(fleet.include)) and not hit(fleet.exclude)
 
 
 def ledger_file(state_dir: str | None, anchor: str) -> str:
@@ -232,6 +279,7 @@ class Session:
     warnings: list[str] = field(default_factory=list)  # for the person running it (a broken ledger)
     clients: dict[str, GraphClient] = field(default_factory=dict)  # by account name
     errors: dict[str, GraphError] = field(default_factory=dict)  # why an account could not be read, for --debug
+    on_read: Callable[[int, int, str], None] | None = None  # progress: accounts read so far, of how many, the last one
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- clients -------------------------------------------------------------------------------
@@ -270,8 +318,12 @@ class Session:
         ``with_review`` (drift), each WABA's own review status is read too."""
         for account in accounts:  # every token is found before any request is sent
             self.client(account.name, account.token_env)
+        checks = {check.account: check for check in self.check_tokens(accounts)}
 
         def read(account: DesiredAccount) -> LiveAccount | GraphError:
+            if checks[account.name].problems:  # refused for certain: no request of the account is sent
+                self.errors[account.name] = TokenError("; ".join(checks[account.name].problems))
+                return self.errors[account.name]
             try:
                 return graph_waba.fetch_account(self.clients[account.name], account.waba_id, account.business_id,
                                                 with_users=account.users is not None, with_review=with_review)
@@ -279,7 +331,32 @@ class Session:
                 self.errors[account.name] = error
                 return error
 
-        return self._parallel(read, accounts)
+        return self._parallel(self._told(read, len(accounts)), accounts)
+
+    def check_tokens(self, accounts: Sequence[DesiredAccount]) -> list[preflight.Check]:
+        """Each account's token pre-flight, in the given order: ``debug_token`` once per distinct
+        token (not per account), its answer judged for each account using that token. Warnings go
+        to ``warnings`` (once each); a debug_token that fails is a warning, not a failure, unless
+        Meta refused the token itself (code 190)."""
+        first: dict[str, DesiredAccount] = {}  # token -> the first account using it (the token is never shown)
+        for account in accounts:
+            first.setdefault(graph_auth.bearer_token(self.client(account.name, account.token_env)), account)
+
+        def ask(account: DesiredAccount) -> tuple[graph_auth.TokenInfo, dt.datetime] | GraphError:
+            client = self.clients[account.name]
+            try:
+                return graph_auth.debug_token(client, graph_auth.bearer_token(client)), client.server_now()
+            except GraphError as error:
+                return error
+
+        answers = dict(zip(first, self._parallel(ask, list(first.values())), strict=True))
+        checks = []
+        for account in accounts:
+            answer = answers[graph_auth.bearer_token(self.clients[account.name])]
+            made = preflight.not_checked(account, answer) if isinstance(answer, GraphError) else preflight.check(account, *answer)
+            self.warnings.extend(w for w in made.warnings if w not in self.warnings)
+            checks.append(made)
+        return checks
 
     def plan(self, desired: DesiredState, allow_destroy: bool = False) -> Plan:
         """Read live state, plan each account that could be read against it and the ledger, and
@@ -297,28 +374,73 @@ class Session:
         books = {a.waba_id: self.ledger.account(a.waba_id) for a, _ in pairs}
         return make_plan(pairs, books, failures), pairs
 
-    def drift(self, desired: DesiredState, ignore_kinds: Sequence[str] = (), ignore: Ignore | None = None) -> DriftReport:
-        """Every way live state differs from ``desired`` or from health, minus what is ignored.
+    def drift(self, desired: DesiredState, ignore_kinds: Sequence[str] = (), ignore: Ignore | None = None,
+              names: Sequence[str] = (), shard: Shard | None = None) -> DriftReport:
+        """Every way live state differs from ``desired`` (its fleets discovered, narrowed to
+        ``names`` and ``shard``) or from health, minus what is ignored.
 
         No safety valve applies: drift writes nothing, and a plan the valves would refuse is
         exactly what a drift report must show."""
+        desired, found = self.select(desired, names, shard)
         made, pairs = self._read_and_plan(desired, with_review=True)
+        unlisted = tuple(AccountFailure(f"{fleet.fleet}/*", fleet.business_id, fleet.error) for fleet in found if fleet.error is not None)
+        made = dataclasses.replace(made, failures=made.failures + unlisted)
         by_name = {a.account: a for a in made.accounts}
         observed = [Observed(account, live, by_name[account.name]) for account, live in pairs]
         ignore = ignore or Ignore()
         return drift_report(observed, made.failures, made.created_at, ignore_kinds, ignore.rules, ignore.path)
 
     def plan_config(self, paths: Sequence[str], accounts: Sequence[str] = (), allow_destroy: bool = False,
-                    desired: DesiredState | None = None) -> Plan:
-        """Plan the config files (narrowed to ``accounts``; ``desired`` when already loaded from
-        them), recording them in the plan."""
+                    desired: DesiredState | None = None, shard: Shard | None = None) -> Plan:
+        """Plan the config files (their fleets discovered, narrowed to ``accounts`` and ``shard``;
+        ``desired`` when already loaded from them), recording them in the plan."""
         desired = desired or load_desired(paths, accounts)
         files = config_digests(paths)
-        planned = self.plan(desired, allow_destroy)
-        return dataclasses.replace(planned, source=Source(tuple(paths), files, tuple(accounts)))
+        chosen, found = self.select(desired, accounts, shard)
+        planned = self.plan(chosen, allow_destroy)
+        source = Source(tuple(paths), files, tuple(accounts), None if shard is None else f"{shard[0]}/{shard[1]}")
+        return dataclasses.replace(planned, source=source, fleets=found)
+
+    # --- fleets --------------------------------------------------------------------------------
+
+    def select(self, desired: DesiredState, names: Sequence[str] = (), shard: Shard | None = None) -> tuple[DesiredState, tuple[FleetFound, ...]]:
+        """The accounts to work on: the explicit ones and those the fleets find, narrowed to
+        ``names`` and ``shard``; and what each fleet found (or why it could not look)."""
+        discovered, found = self.discover(desired)
+        chosen = narrow([*desired.accounts, *discovered], names, shard)
+        kept = {a.name for a in chosen}
+        found = tuple(dataclasses.replace(f, accounts=tuple(n for n in f.accounts if n in kept)) for f in found)
+        return DesiredState(tuple(sorted(chosen, key=lambda a: a.name))), found
+
+    def discover(self, desired: DesiredState) -> tuple[list[DesiredAccount], tuple[FleetFound, ...]]:
+        """Each fleet's accounts, from its business's WABA listings and its filters. A WABA an
+        explicit account manages stays that account's; one two fleets find goes to the first by
+        name. A fleet whose listing is refused is reported and found nothing; others go on."""
+        taken = {a.waba_id for a in desired.accounts}
+
+        def listed(fleet: Fleet) -> list[tuple[str, str | None]] | GraphError:
+            try:
+                client = self.client(f"fleet {fleet.name}", fleet.account.token_env)
+                return sorted({waba: name for listing in fleet.listings
+                               for waba, name in graph_waba.fetch_business_wabas(client, fleet.business_id, listing)}.items())
+            except GraphError as error:
+                self.errors[f"fleet {fleet.name}"] = error
+                return error
+
+        accounts: list[DesiredAccount] = []
+        found: list[FleetFound] = []
+        for fleet, wabas in zip(desired.fleets, self._parallel(listed, desired.fleets), strict=True):
+            if isinstance(wabas, GraphError):
+                found.append(FleetFound(fleet.name, fleet.business_id, error=f"cannot list the WABAs of business {fleet.business_id}: {wabas}"))
+                continue
+            mine = [fleet.account_for(waba) for waba, name in wabas if waba not in taken and fleet_keeps(fleet, waba, name)]
+            taken |= {a.waba_id for a in mine}
+            accounts += mine
+            found.append(FleetFound(fleet.name, fleet.business_id, tuple(a.name for a in mine)))
+        return accounts, tuple(found)
 
     def verify_saved(self, saved: Plan, allow_destroy: bool = False, accounts: Sequence[str] = (),
-                     max_age: dt.timedelta | None = None) -> Plan:
+                     max_age: dt.timedelta | None = None, shard: Shard | None = None) -> Plan:
         """The plan to apply for a saved one: planned again from the same config files and live
         state, and refused unless it decides exactly what the saved one did. Nothing of the file is
         trusted beyond that: safety valves and content checks come from the config and the code.
@@ -333,11 +455,21 @@ class Session:
             if unknown:
                 raise ReconcilerError(f"--account {', '.join(unknown)}: not in the plan file (it holds: {', '.join(sorted(saved.names))})")
             saved = saved.only(accounts)
+        if shard is not None:  # of the plan's accounts, those in the shard
+            accounts = [a.account for a in saved.accounts if in_shard(a.waba_id, shard)] + \
+                       [f.account for f in saved.failures if in_shard(f.waba_id, shard)]
+            if not accounts:
+                raise ReconcilerError(f"no account of the plan file falls in shard {shard[0]}/{shard[1]}")
+            saved = saved.only(accounts)
+        missing = [path for path in source.paths if not os.path.exists(path)]
+        if missing:
+            raise PlanFileError(f"the plan was made from {', '.join(missing)}, which cannot be found from {os.getcwd()}; "
+                                "run apply from the folder plan ran in (config paths are recorded as given)")
         moved = [f"{path}: changed since the plan was made" for path in _changed(source.files, config_digests(source.paths))]
         if moved:
             raise StalePlanError("the config changed since the plan was made; nothing was applied. Run plan again. What moved:\n"
                                  + "\n".join(f"  {line}" for line in moved))
-        fresh = self.plan_config(source.paths, tuple(accounts) or source.accounts, allow_destroy)
+        fresh = self.plan_config(source.paths, tuple(accounts) or source.accounts, allow_destroy, shard=parse_shard(source.shard))
         if max_age is not None:
             refuse_if_older(saved, fresh, max_age)
         refuse_if_moved(saved, fresh)
@@ -385,7 +517,51 @@ class Session:
         text = importer.to_yaml(importer.config_for(live, name, business_id, named_env))
         return Imported(text, len({t.template.name for t in live.templates}), len(live.templates), len(live.users or ()))
 
+    def import_business(self, business_id: str, listings: Sequence[str] = ("owned", "client"),
+                        token_env: str = config.DEFAULT_TOKEN_ENV) -> importer.ImportedFleet:
+        """Config files for every WABA the business lists (``owned``, ``client``), read
+        ``parallelism`` at a time, users included; templates several accounts share verbatim go
+        into template sets (``importer.share``). A WABA that cannot be read fails the import."""
+        lister = self.client(f"business {business_id}", token_env)
+        wabas = sorted({waba: name for listing in listings
+                        for waba, name in graph_waba.fetch_business_wabas(lister, business_id, listing)}.items())
+        if not wabas:
+            raise ReconcilerError(f"business {business_id} lists no WABAs ({' or '.join(listings)}); nothing to import")
+        names = importer.unique_names(wabas)
+        for waba, _ in wabas:
+            self.client(f"waba {waba}", token_env)
+
+        def read(item: tuple[str, str | None]) -> LiveAccount | GraphError:
+            try:
+                return graph_waba.fetch_account(self.clients[f"waba {item[0]}"], item[0], business_id, with_users=True)
+            except GraphError as error:
+                self.errors[names[item[0]]] = error
+                return error
+
+        lives = self._parallel(read, wabas)
+        failed = [f"  {waba} ({names[waba]}): {live}" for (waba, _), live in zip(wabas, lives, strict=True) if isinstance(live, GraphError)]
+        if failed:
+            raise ReconcilerError(f"cannot read {len(failed)} of the {len(wabas)} WABAs of business {business_id}; nothing was written:\n"
+                                  + "\n".join(failed[:20]) + (f"\n  and {len(failed) - 20} more" if len(failed) > 20 else ""))
+        named_env = token_env if token_env != config.DEFAULT_TOKEN_ENV else None
+        read_ok = [(names[waba], live) for (waba, _), live in zip(wabas, lives, strict=True) if isinstance(live, LiveAccount)]
+        return importer.fleet_import(read_ok, business_id, named_env)
+
     # --- plumbing ------------------------------------------------------------------------------
+
+    def _told(self, read: Callable[[DesiredAccount], Value], total: int) -> Callable[[DesiredAccount], Value]:
+        """``read``, telling ``on_read`` (done, total, account) as each account finishes."""
+        done = [0]
+
+        def reading(account: DesiredAccount) -> Value:
+            value = read(account)
+            if self.on_read is not None:
+                with self._lock:
+                    done[0] += 1
+                    self.on_read(done[0], total, account.name)
+            return value
+
+        return reading
 
     def _parallel(self, work: Callable[[Item], Value], items: Sequence[Item]) -> list[Value]:
         if len(items) <= 1 or self.parallelism <= 1:

@@ -44,16 +44,21 @@ def test_paused_recategorised_and_added_by_hand_are_three_findings(load, wabactl
     assert ignored.exit_code == 0, ignored.output
 
 
-def test_clean_account_exits_0_and_plan_only_counts_unmanaged(load, wabactl, tmp_path):
+def test_plan_only_counts_unmanaged_objects_drift_names_them(load, wabactl, tmp_path):
     load(seed_with([template("order_shipped"), template("by_hand")]))
     path = config(tmp_path)
     wabactl("apply", path, "--auto-approve")
     planned = wabactl("plan", path, "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output  # plan shows only what it would do
-    assert "not in the config" in planned.stdout or "unmanaged" in planned.stdout
+    assert "unmanaged: 1 live object not in the config, left alone" in planned.stdout and "by_hand" not in planned.stdout
+    markdown = wabactl("plan", path, "--format", "markdown").stdout
+    assert "1 live object in 1 account not in the config, left alone" in markdown
     report = wabactl("drift", path, "--format", "json")
-    assert [f["kind"] for a in json.loads(report.stdout)["accounts"] for f in a["findings"]] == ["unmanaged"]
-    assert wabactl("drift", path, "--ignore", "unmanaged").exit_code == 0
+    assert report.exit_code == 2
+    assert [(f["kind"], f["key"]) for a in json.loads(report.stdout)["accounts"] for f in a["findings"]] == [
+        ("unmanaged", "template.by_hand[en_US]")]
+    clean = wabactl("drift", path, "--ignore", "unmanaged")
+    assert clean.exit_code == 0 and "No new drift: every finding is ignored (1 finding ignored)." in clean.stdout
 
 
 def test_quality_and_account_review_are_findings(load, wabactl, tmp_path):
@@ -61,9 +66,21 @@ def test_quality_and_account_review_are_findings(load, wabactl, tmp_path):
     seed["wabas"][WABA]["account_review_status"] = "PENDING"
     load(seed)
     path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"order_shipped": declared()}}})
-    report = json.loads(wabactl("drift", path, "--format", "json").stdout)
-    findings = {(f["kind"], f["key"], f["summary"]) for a in report["accounts"] for f in a["findings"]}
+    result = wabactl("drift", path, "--format", "json")
+    assert result.exit_code == 2
+    findings = {(f["kind"], f["key"], f["summary"]) for a in json.loads(result.stdout)["accounts"] for f in a["findings"]}
     assert findings == {("quality", "template.order_shipped[en_US]", "RED"), ("account", "account", "PENDING")}
+
+
+def test_a_baselined_template_that_gets_worse_is_reported_again(load, wabactl, tmp_path):
+    graph = load(seed_with(LIVE))
+    path = config(tmp_path)
+    assert wabactl("drift", path, "--baseline").exit_code == 0
+    paused = next(t for t in graph.get(f"{WABA}/message_templates").json()["data"] if t["name"] == "order_shipped")
+    graph.control("POST", f"templates/{paused['id']}", {"status": "DISABLED"})
+    result = wabactl("drift", path, "--format", "json")
+    assert result.exit_code == 2
+    assert [(f["kind"], f["summary"]) for a in json.loads(result.stdout)["accounts"] for f in a["findings"]] == [("status", "DISABLED")]
 
 
 def test_baseline_then_only_new_drift_is_reported(load, wabactl, tmp_path):
@@ -72,7 +89,7 @@ def test_baseline_then_only_new_drift_is_reported(load, wabactl, tmp_path):
     first = wabactl("drift", path, "--baseline")
     assert first.exit_code == 0, first.output
     ignore_file = tmp_path / ".wabactl-driftignore"
-    assert "acme/status/template.order_shipped[en_US]" in ignore_file.read_text()
+    assert "acme/status/template.order_shipped[en_US] = PAUSED" in ignore_file.read_text()
     assert wabactl("drift", path).exit_code == 0  # yesterday's drift is known
     graph.create("another_by_hand")  # new drift after the baseline
     again = wabactl("drift", path, "--format", "json")
@@ -85,8 +102,11 @@ def test_baseline_then_only_new_drift_is_reported(load, wabactl, tmp_path):
 def test_ignore_file_globs_and_comments(load, wabactl, tmp_path):
     load(seed_with(LIVE))
     path = config(tmp_path)
-    (tmp_path / ".wabactl-driftignore").write_text("# known\nacme/*/template.promo[en_US]\n*/unmanaged/*\nacme/status/template.order_shipped*\n")
-    assert wabactl("drift", path).exit_code == 0
+    (tmp_path / ".wabactl-driftignore").write_text("# */status/*\nacme/*/template.promo[en_US]\n*/unmanaged/*\n")
+    result = wabactl("drift", path, "--format", "json")
+    assert result.exit_code == 2  # the commented-out rule ignores nothing
+    report = json.loads(result.stdout)
+    assert [f["kind"] for a in report["accounts"] for f in a["findings"]] == ["status"] and report["summary"]["ignored"] == 2
 
 
 def test_out_writes_the_report_and_text_still_goes_to_stdout(load, wabactl, tmp_path):

@@ -42,7 +42,7 @@ def test_creation_budget_defers_then_the_next_hour_finishes(load, wabactl, tmp_p
     assert "30 creates" in planned.stdout
     first = wabactl("apply", path, "--auto-approve")
     assert first.exit_code == 3, first.output
-    assert "Apply partly done: 100 applied, 30 deferred, 0 blocked. Run apply again after" in first.stdout
+    assert "Apply partly done: 100 applied, 30 deferred. Run apply again after" in first.stdout
     refused = [e for e in graph.log() if e["method"] == "POST" and e["status"] != 200]
     assert len(writes(graph)) == 101 and [e["code"] for e in refused] == [80008]  # one refusal, then no more calls
     ledger = json.loads((tmp_path / ".wabactl" / "ledger.json").read_text())
@@ -174,13 +174,14 @@ def test_self_lockout_is_refused(load, wabactl, tmp_path):
     assert writes(graph) == []
 
 
-def test_name_lock_met_at_create_is_blocked_with_its_date_and_remembered(load, wabactl, tmp_path):
+def test_name_lock_met_at_create_is_deferred_until_its_date_and_remembered(load, wabactl, tmp_path):
     graph = load(seed_with([template("order_shipped")]))
     graph.delete(f"{WABA}/message_templates", name="order_shipped")  # someone else deleted it
     path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"order_shipped": one()}}})
     result = wabactl("apply", path, "--auto-approve")
     assert result.exit_code == 3, result.output
-    assert "blocked: template.order_shipped[en_US]: name locked by a recent deletion until about 20" in result.stdout
+    assert "deferred: template.order_shipped[en_US]: name locked by a recent deletion until about 20" in result.stdout
+    assert "Run apply again after 2026-12-01" in result.stdout
     planned = wabactl("plan", path)
     assert "> template.order_shipped[en_US]  must wait: name locked until 20" in planned.stdout
     again = wabactl("apply", path, "--auto-approve")  # a lock waits on time: run again later

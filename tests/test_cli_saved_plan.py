@@ -188,3 +188,78 @@ def test_apply_markdown_report_for_posting_back(load, wabactl, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("<!-- wabactl:apply -->")
     assert "will be created" in result.stderr  # the plan shown before applying goes to stderr
+
+
+def test_a_plan_dated_in_the_future_is_refused(load, wabactl, tmp_path):
+    graph = load()
+    path = write_config(tmp_path / "c.yaml", {"a": {"waba_id": WABA, "templates": {"order_shipped": one()}}})
+    saved = tmp_path / "plan.json"
+    wabactl("plan", path, "--out", str(saved))
+    data = json.loads(saved.read_text())
+    data["created_at"] = "2099-01-01T00:00:00+00:00"
+    saved.write_text(json.dumps(data))
+    result = wabactl("apply", str(saved), "--max-plan-age", "1h")
+    assert result.exit_code == 1 and "after the Graph API's time now" in result.stderr
+    assert writes(graph) == []
+
+
+def test_options_a_saved_plan_cannot_use_are_refused(load, wabactl, tmp_path):
+    graph = load()
+    path = write_config(tmp_path / "c.yaml", {"a": {"waba_id": WABA, "templates": {"order_shipped": one()}}})
+    saved = tmp_path / "plan.json"
+    wabactl("plan", path, "--out", str(saved))
+    for args, said in ((["--auto-approve"], "--auto-approve is for config files"),
+                       (["--timeout", "60"], "--timeout is how long --wait-for-review waits"),
+                       (["--poll-interval", "1"], "--poll-interval paces --wait and --wait-for-review")):
+        result = wabactl("apply", str(saved), *args)
+        assert result.exit_code == 1 and said in result.output, args
+    assert writes(graph) == []
+
+
+def test_report_and_format_are_written_when_there_is_nothing_to_do(load, wabactl, tmp_path):
+    load(seed_with([template("order_shipped")]))
+    path = write_config(tmp_path / "c.yaml", {"a": {"waba_id": WABA, "templates": {"order_shipped": one()}}})
+    result = wabactl("apply", path, "--auto-approve", "--format", "json", "--report", str(tmp_path / "r.json"))
+    assert result.exit_code == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert json.loads(result.stdout) == report and report["exit_code"] == 0 and report["summary"]["applied"] == 0
+
+
+def test_json_output_stays_json_with_wait_for_review(load, wabactl, tmp_path):
+    load()
+    path = write_config(tmp_path / "c.yaml", {"a": {"waba_id": WABA, "templates": {"order_shipped": one()}}})
+    result = wabactl("apply", path, "--auto-approve", "--format", "json", "--wait-for-review", "--poll-interval", "0.05", "--timeout", "5")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["applied"] == 1 and "Review:" in result.stderr
+
+
+def test_a_plan_with_an_unreadable_account_is_not_saved(load, wabactl, tmp_path):
+    graph = load()
+    path = two_accounts(tmp_path)
+    graph.control("POST", "faults", {"kind": "error", "path": f"/{OTHER_WABA}*", "status": 403, "code": 200})
+    result = wabactl("plan", path, "--out", str(tmp_path / "plan.json"))
+    assert result.exit_code == 1 and "Plan not saved" in result.stderr
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_drift_and_apply_reports_are_named_where_a_plan_or_config_is_expected(load, wabactl, tmp_path):
+    load(seed_with([template("by_hand")]))
+    path = two_accounts(tmp_path)
+    wabactl("drift", path, "--format", "json", "--out", str(tmp_path / "drift.json"))
+    shown = wabactl("show", str(tmp_path / "drift.json"))
+    assert shown.exit_code == 1 and "is a drift report, not a plan file" in shown.stderr
+    planned = wabactl("plan", str(tmp_path / "drift.json"))
+    assert planned.exit_code == 1 and "is a drift report wabactl wrote, not a config" in planned.stderr
+
+
+def test_apply_from_another_folder_says_where_to_run_it(load, wabactl, tmp_path, monkeypatch):
+    graph = load()
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    write_config(folder / "c.yaml", {"a": {"waba_id": WABA, "templates": {"order_shipped": one()}}})
+    assert wabactl("plan", "c.yaml", "--out", "plan.json").exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    result = wabactl("apply", "repo/plan.json")
+    assert result.exit_code == 1 and "cannot be found from" in result.stderr and "run apply from the folder plan ran in" in result.stderr
+    assert writes(graph) == []

@@ -119,4 +119,21 @@ def test_baseline_adds_new_findings_under_a_dated_comment_and_keeps_the_rest():
     assert IgnoreRules(parse_ignore(first)).matches(findings[0]) and IgnoreRules(parse_ignore(first)).matches(findings[1])
     assert baseline_text(first, findings, "2026-11-02") == first  # nothing new: unchanged
     kept = baseline_text("# mine\nother/*\n", findings, "2026-11-02")
-    assert kept.startswith("# mine\nother/*\n") and "acme/status/template.order[en_US]\n" in kept
+    assert kept.startswith("# mine\nother/*\n") and "acme/status/template.order[en_US] = PAUSED\n" in kept
+
+
+def test_a_baselined_finding_that_gets_worse_is_new_drift():
+    paused = account_findings(observe([template()], [live_template("PAUSED")]))
+    rules = IgnoreRules(parse_ignore(baseline_text("", paused, "2026-11-01")))
+    assert rules.matches(paused[0])
+    disabled = account_findings(observe([template()], [live_template("DISABLED")]))
+    assert not rules.matches(disabled[0])
+
+
+@pytest.mark.parametrize(("rule", "matches"), [
+    ("acme/status/* = PAUSED", True), ("acme/status/* = P*", True), ("acme/status/* = DISABLED", False),
+    ("acme/status/*", True),  # no summary: any
+])
+def test_ignore_rule_with_a_summary_glob(rule, matches):
+    finding = account_findings(observe([template()], [live_template("PAUSED")]))[0]
+    assert IgnoreRules((rule,)).matches(finding) is matches

@@ -13,7 +13,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "reconciler"
 
 # Lowest first: a module may import its own rank or a lower one, never a higher one.
 RANKS = [
-    ("reconciler", "reconciler.errors", "reconciler.model", "reconciler.emulator"),
+    ("reconciler", "reconciler.errors", "reconciler.globs", "reconciler.model", "reconciler.emulator"),
     ("reconciler.ledger", "reconciler.ledgerlock", "reconciler.schemas", "reconciler.graph"),
     ("reconciler.desired",),
     ("reconciler.planning",),

@@ -96,8 +96,10 @@ def test_markdown_shows_errors_and_warnings_as_text():
     markdown = plan_text.markdown(plan)
     assert "**1 account could not be planned:**\n\n- `partner` (WABA 2): HTTP 403 &lt;html&gt;" in markdown
     assert "| `partner` | 2 | error | — | — | — | — | — | — |" in markdown
-    assert "> **Warning:** &lt;b&gt;REJECTED&lt;/b&gt; \\| see \\`x\\`" in markdown
-    assert "<summary>acme: 4 changes, 1 warning</summary>" in markdown
+    # Warnings are listed before the details, where cutting to fit cannot drop them.
+    assert "**Warnings (1):**\n\n| account | warning |\n| --- | --- |\n| `acme` | &lt;b&gt;REJECTED&lt;/b&gt; \\| see \\`x\\` |" in markdown
+    assert markdown.index("**Warnings (1):**") < markdown.index("<details>")
+    assert "<summary>acme: 4 changes</summary>" in markdown
 
 
 def test_markdown_says_where_the_full_plan_is_only_when_it_cut():

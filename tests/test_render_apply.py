@@ -47,20 +47,21 @@ def test_partly_done_names_what_waits_and_until_when():
     waiting = report.apply_report(result(
         ("template.a[en]", Action.CREATE, Outcome.APPLIED, None),
         ("template.b[en]", Action.CREATE, Outcome.DEFERRED, "creation budget spent"),
-        ("template.c[en]", Action.CREATE, Outcome.BLOCKED, "name locked"),
-        ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected"),
+        ("template.c[en]", Action.CREATE, Outcome.DEFERRED, "name locked"),
         retry_at=WHEN,
     ), PLAN)
     assert waiting.out.splitlines() == [
-        "  acme: deferred: template.b[en]: creation budget spent", "  acme: blocked: template.c[en]: name locked",
-        "Apply partly done: 1 applied, 1 deferred, 1 blocked. Run apply again after 2026-11-22 14:05:00 UTC."]
+        "  acme: deferred: template.b[en]: creation budget spent", "  acme: deferred: template.c[en]: name locked",
+        "Apply partly done: 1 applied, 2 deferred. Run apply again after 2026-11-22 14:05:00 UTC."]
 
 
-def test_complete_counts_what_the_plan_blocked():
+def test_blocked_by_the_plan_is_incomplete_not_complete():
     done = report.apply_report(result(("template.a[en]", Action.EDIT, Outcome.APPLIED, None),
+                                      ("template.b[en]", Action.CREATE, Outcome.DEFERRED, "creation budget spent"),
                                       ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected")), PLAN)
-    assert done.out.splitlines() == ["Apply complete: 1 change(s) applied.",
-                                     "1 blocked change(s) were not applied (see the plan for the reasons)."]
+    assert done.out.splitlines() == [
+        "  acme: deferred: template.b[en]: creation budget spent", "  acme: blocked: template.d[en]: protected",
+        "Apply incomplete: 1 applied, 1 blocked by the plan (they need a change to the config; see the reasons), 1 deferred."]
 
 
 def test_review_report():
@@ -79,7 +80,8 @@ def test_accounts_left_out_and_an_unwritten_ledger_are_errors_after_the_report()
     done = result(("template.a[en]", Action.CREATE, Outcome.APPLIED, None))
     done.ledger_error = "the ledger /x/ledger.json could not be written (Read-only file system); not recorded: 1 creations"
     reported = report.apply_report(done, failed)
-    assert reported.out == "Apply complete: 1 change(s) applied.\n"
+    assert reported.out == ("Apply complete in the accounts that could be planned: 1 change(s) applied; "
+                            "1 account(s) could not be planned (see the errors).\n")
     assert reported.err.splitlines() == ["Error: account partner: Graph API error on GET /v26.0/2/message_templates: HTTP 403",
                                          "Error: the ledger /x/ledger.json could not be written (Read-only file system); not recorded: 1 creations"]
 

@@ -9,8 +9,7 @@ nor a read-back came). Meta's limits are not failures:
   every create after it, without another call; with ``wait``, apply waits until the window
   reopens (Meta's estimate, else the ledger's) and goes on. The ledger's prediction alone never
   skips a create: the Graph API is the source of truth, and one refused call is cheap;
-- a create refused because the name is locked after a deletion is blocked, with the date the
-  lock ends;
+- a create refused because the name is locked after a deletion is deferred until the lock ends;
 - an edit refused by the edit quota or the template's status is deferred.
 Which Graph answer is which is decided by ``GraphError``. Every write is recorded in the ledger,
 so the next plan can predict these limits.
@@ -131,8 +130,9 @@ class _Run:
                     until = book.lock_until(key, now) or now + LOCK_DAYS
                     book.locked(key, until)
                     self._recorded()
-                    return _result(change, Outcome.BLOCKED, f"name locked by a recent deletion until about {until:%Y-%m-%d}; rename it",
-                                   error=error, not_before=until)
+                    self.result.later(until)
+                    return _result(change, Outcome.DEFERRED, f"name locked by a recent deletion until about {until:%Y-%m-%d} "
+                                   "(or rename it)", error=error, not_before=until)
                 if error.edit_refused and change.action is Action.EDIT:
                     return _result(change, Outcome.DEFERRED, "Meta refused the edit now (edit quota or review status)", error=error)
                 return _result(change, Outcome.FAILED, str(error), error=error)

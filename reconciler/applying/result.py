@@ -6,9 +6,9 @@ the CLI (which maps them to exit codes):
     applied         the write took effect
     failed          Meta refused it; apply stopped there
     uncertain       the write's answer never came: it may or may not have happened
-    deferred        Meta's limits allow it later (creation budget, edit quota)
-    blocked         it cannot happen as planned: the plan blocked it, or Meta refused the create
-                    because the name is locked after a deletion
+    deferred        Meta's limits allow it later (creation budget, edit quota, a name lock after
+                    a deletion): a later run can do it
+    blocked         the plan blocked it: it waits on a change to the config, not on time
     not_attempted   apply had stopped at a failure before reaching it
 """
 
@@ -49,10 +49,8 @@ class ChangeResult:
 
     @property
     def waits_on_time(self) -> bool:
-        """Deferred, or a planned write Meta blocked for now (a name lock): a later run can do it.
-
-        A change the plan itself blocked waits on a person, not on time."""
-        return self.outcome is Outcome.DEFERRED or (self.outcome is Outcome.BLOCKED and self.action.executes)
+        """Deferred: a later run can do it. A change the plan blocked waits on a person instead."""
+        return self.outcome is Outcome.DEFERRED
 
 
 @dataclass
@@ -71,6 +69,11 @@ class ApplyResult:
     def stopped(self) -> bool:
         """A write failed or its answer was lost: apply stopped there."""
         return self.count(Outcome.FAILED) + self.count(Outcome.UNCERTAIN) > 0
+
+    @property
+    def blocked(self) -> bool:
+        """Something the plan blocked is left: it waits on a person changing the config."""
+        return self.count(Outcome.BLOCKED) > 0
 
     @property
     def waiting(self) -> bool:

@@ -10,14 +10,17 @@ import contextlib
 import gc
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, Problem
-from ..model import AccountSettings, DesiredAccount, DesiredState, Template, User
+from ..model import AccountSettings, DesiredAccount, DesiredState, Fleet, Template, User, WabaFilter
+from . import sets as sets_of
 from .content import check_template
 from .schema import config_problems
-from .yamlfile import Document, load_document
+from .translations import translation_gaps
+from .yamlfile import Document, Path, load_document
 
 DEFAULT_TOKEN_ENV = "WABACTL_TOKEN"
 LIMIT_KEYS = ("max_templates", "creates_per_hour", "count_by", "max_deletes", "max_delete_percent")  # as in limits:
@@ -73,6 +76,7 @@ def _collector_paused() -> Iterator[None]:
 def _load(paths: Iterable[str]) -> DesiredState:
     problems: list[Problem] = []
     documents: list[Document] = []
+    broken: set[tuple[str, Path]] = set()  # (file, path) of templates holding a schema problem
     for path in config_files(paths):
         try:
             document = load_document(path)
@@ -84,41 +88,126 @@ def _load(paths: Iterable[str]) -> DesiredState:
             continue
         located = config_problems(document)
         problems.extend(document.problems + [problem for _, problem in located])
-        if "accounts" in document.data and not any(len(path) < 2 for path, _ in located):
-            broken = {path for path, _ in located}
-            problems.extend(_content_problems(document, broken))
+        if any(len(where) < 2 for where, _ in located):
+            continue  # its top level is the wrong shape: nothing in it can be read further
+        broken |= {(document.file, where[:4]) for where, _ in located if len(where) >= 4 and where[2] == "templates"}
         documents.append(document)
     problems.extend(_cross_file_problems(documents))
+    sets = _declared(documents, "template_sets", problems)
+    owners = [d for kind in ("accounts", "fleets") for d in _declared(documents, kind, problems).values()]
+    expander = _Expander(broken)
+    resolved = {}
+    for owner in owners:
+        if (owner.document.file, owner.path) in broken:
+            continue
+        entries, found = sets_of.resolve(owner, sets)
+        problems.extend(found)
+        overrides = tuple(sorted((e.name, str(e.raw["on_change"])) for e in entries if isinstance(e.raw, dict) and e.raw.get("on_change")))
+        resolved[owner.path] = Resolved(tuple(expander.templates(owner, entries)), overrides)
+        problems.extend(_owner_problems(owner))
+    problems.extend(expander.problems)
+    for source in [*sets.values(), *owners]:
+        if (source.document.file, source.path) not in broken:
+            problems.extend(_translation_problems(source, broken))
     if problems:
         raise ConfigError(problems)
-    accounts = [
-        _account(name, raw, document.data.get("defaults") or {})
-        for document in documents
-        for name, raw in document.data["accounts"].items()
-    ]
-    return DesiredState(accounts=tuple(sorted(accounts, key=lambda a: a.name)))
+    accounts = [_account(str(owner.path[1]), owner.raw, owner.document.data.get("defaults") or {}, resolved[owner.path])
+                for owner in owners if owner.path[0] == "accounts"]
+    fleets = [_fleet(owner, resolved[owner.path]) for owner in owners if owner.path[0] == "fleets"]
+    return DesiredState(accounts=tuple(sorted(accounts, key=lambda a: a.name)), fleets=tuple(sorted(fleets, key=lambda f: f.name)))
 
 
-def _content_problems(document: Document, broken: set[tuple[Any, ...]]) -> Iterable[Problem]:
-    """Meta's rules, for every template whose shape the schema accepted."""
-    # The templates holding a schema problem, by path: a set, for a config may have many of both.
-    broken_templates = {path[:4] for path in broken if len(path) >= 4 and path[2] == "templates"}
-    for account_name, account in document.data["accounts"].items():
-        base = ("accounts", account_name)
-        if not isinstance(account, dict) or not isinstance(account.get("templates") or {}, dict):
-            continue
-        if account.get("users") is not None and not account.get("business_id"):
-            yield document.problem(base + ("users",), "users need business_id: Meta lists assigned users per business", at_key=True)
-        for name, template in (account.get("templates") or {}).items():
-            where_template = base + ("templates", name)
-            if where_template in broken_templates:
+def _declared(documents: list[Document], kind: str, problems: list[Problem]) -> dict[str, sets_of.Declared]:
+    """Every set, account or fleet of every file, by name; a name declared twice is a problem
+    (accounts: reported by the cross-file check)."""
+    found: dict[str, sets_of.Declared] = {}
+    for document in documents:
+        for name, raw in (document.data.get(kind) or {}).items():
+            if not isinstance(raw, dict):
+                continue
+            if name in found:
+                if kind != "accounts":
+                    label = {"template_sets": "template set", "fleets": "fleet"}[kind]
+                    problems.append(document.problem((kind, name), f"{label} '{name}' is declared twice (also in {found[name].document.file})",
+                                                     at_key=True))
+                continue
+            found[name] = sets_of.Declared(document, (kind, name), raw)
+    return found
+
+
+def _owner_problems(owner: sets_of.Declared) -> Iterable[Problem]:
+    if owner.path[0] == "accounts" and owner.raw.get("users") is not None and not owner.raw.get("business_id"):
+        yield owner.problem("users", message="users need business_id: Meta lists assigned users per business", at_key=True)
+
+
+class _Expander:
+    """Each owner's templates as the model holds them: variables expanded, Meta's content rules
+    checked at the place each template is declared. A template without ``${...}`` is the same
+    for every owner: it is checked and built once, and its Template objects are shared."""
+
+    def __init__(self, broken: set[tuple[str, Path]]) -> None:
+        self.broken = broken
+        self.problems: list[Problem] = []
+        self._plain: dict[tuple[str, Path], list[Template]] = {}
+
+    def templates(self, owner: sets_of.Declared, entries: list[sets_of.Entry]) -> list[Template]:
+        given = owner.raw.get("vars")
+        values = {str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
+        built: list[Template] = []
+        for entry in entries:
+            where = (entry.source.document.file, entry.path)
+            if where in self.broken:
                 continue  # its shape is wrong already; the schema's message says how
-            category = template["category"]
-            parameter_format = template.get("parameter_format", "POSITIONAL")
-            for language, body in template["languages"].items():
-                where = base + ("templates", name, "languages", language, "components")
-                for path, message in check_template(category, parameter_format, body["components"]):
-                    yield document.problem(where + path, f"template {name}[{language}]: {message}")
+            if where in self._plain:
+                built += self._plain[where]
+                continue
+            raw, undefined = sets_of.expand(dict(entry.raw), values)
+            for missing in undefined:
+                what = f"${{{missing.variable}}}" if sets_of.VARIABLE_NAME.fullmatch(missing.variable) else f"${{{missing.variable}}} (not a variable name)"
+                self.problems.append(entry.source.document.problem(entry.path + missing.path, (
+                    f"template {entry.name}: {what} has no value in {sets_of.owner_label(owner)}'s vars"
+                    f" (write $${{ for a literal ${{)")))
+            templates = self._checked(entry, raw)
+            if raw == entry.raw:
+                self._plain[where] = templates
+            built += templates
+        return built
+
+    def _checked(self, entry: sets_of.Entry, raw: dict[str, Any]) -> list[Template]:
+        category = str(raw["category"])
+        parameter_format = str(raw.get("parameter_format", "POSITIONAL"))
+        templates = []
+        for language, body in raw["languages"].items():
+            where = entry.path + ("languages", language, "components")
+            for path, message in check_template(category, parameter_format, body["components"]):
+                self.problems.append(entry.source.document.problem(where + path, f"template {entry.name}[{language}]: {message}"))
+            templates.append(Template(
+                name=entry.name,
+                language=language,
+                category=category.upper(),
+                parameter_format=parameter_format.upper(),
+                components=tuple(normalise_component(c) for c in body["components"]),
+                origin=entry.origin,
+            ))
+        return templates
+
+
+def _translation_problems(source: sets_of.Declared, broken: set[tuple[str, Path]]) -> Iterable[Problem]:
+    """The translations declared in one set or account: each declared language present, and every
+    translation of a template agreeing with the others where Meta's sending code depends on it."""
+    declared = sets_of.templates_of(source)
+    templates = [
+        Template(name, language, str(raw["category"]).upper(), tuple(normalise_component(c) for c in body["components"]),
+                 str(raw.get("parameter_format", "POSITIONAL")).upper())
+        for name, raw in declared.items() if (source.document.file, source.path + ("templates", name)) not in broken
+        for language, body in raw["languages"].items()
+    ]
+    for gap in translation_gaps(templates, source.raw.get("languages")):
+        where: tuple[Any, ...] = ("templates", gap.name, "languages")
+        if gap.language is not None and gap.language in (declared.get(gap.name) or {}).get("languages", {}):
+            where += (gap.language,)
+        language = f"[{gap.language}]" if gap.language else ""
+        yield source.problem(*where, message=f"template {gap.name}{language}: {gap.message}")
 
 
 def _cross_file_problems(documents: list[Document]) -> Iterable[Problem]:
@@ -140,7 +229,7 @@ def _cross_file_problems(documents: list[Document]) -> Iterable[Problem]:
                 wabas.setdefault(waba, name)
 
 
-def _settings(raw: dict[str, Any], defaults: dict[str, Any]) -> AccountSettings:
+def _settings(raw: Mapping[str, Any], defaults: dict[str, Any]) -> AccountSettings:
     """The account's policy: what it says, else the file's defaults, else ``AccountSettings``'s own."""
     prune = {**(defaults.get("prune") or {}), **(raw.get("prune") or {})}
     limits = {**(defaults.get("limits") or {}), **(raw.get("limits") or {})}
@@ -155,34 +244,50 @@ def _settings(raw: dict[str, Any], defaults: dict[str, Any]) -> AccountSettings:
     return AccountSettings(protect=frozenset(raw.get("protect") or ()), **{k: v for k, v in given.items() if v is not None})
 
 
-def _account(name: str, raw: dict[str, Any], defaults: dict[str, Any]) -> DesiredAccount:
+@dataclass(frozen=True)
+class Resolved:
+    """What an account or fleet gets from its sets and its own templates."""
+
+    templates: tuple[Template, ...]
+    on_change: tuple[tuple[str, str], ...]  # (template name, on_change) where a template says
+
+
+def _account(name: str, raw: Mapping[str, Any], defaults: dict[str, Any], resolved: Resolved, waba_id: str | None = None) -> DesiredAccount:
     settings = _settings(raw, defaults)
-    templates = []
-    overrides = []
-    for template_name, template in (raw.get("templates") or {}).items():
-        if template.get("on_change"):
-            overrides.append((template_name, template["on_change"]))
-        for language, body in template["languages"].items():
-            templates.append(Template(
-                name=template_name,
-                language=language,
-                category=template["category"].upper(),
-                parameter_format=str(template.get("parameter_format", "POSITIONAL")).upper(),
-                components=tuple(normalise_component(c) for c in body["components"]),
-            ))
     users = None
     if raw.get("users") is not None:
         users = tuple(User(user_id=str(uid), tasks=frozenset(tasks)) for uid, tasks in sorted(raw["users"].items()))
     return DesiredAccount(
         name=name,
-        waba_id=raw["waba_id"],
+        waba_id=waba_id if waba_id is not None else raw["waba_id"],
         business_id=raw.get("business_id"),
         token_env=raw.get("token_env") or DEFAULT_TOKEN_ENV,
         settings=settings,
-        templates=tuple(sorted(templates, key=lambda t: t.key)),
+        templates=tuple(sorted(resolved.templates, key=lambda t: t.key)),
         users=users,
-        template_on_change=tuple(sorted(overrides)),
+        template_on_change=resolved.on_change,
     )
+
+
+def _fleet(owner: sets_of.Declared, resolved: Resolved) -> Fleet:
+    """A fleet: its discovery rules, and the account each WABA it finds becomes (named and given
+    its WABA id at discovery)."""
+    raw = owner.raw
+    name = str(owner.path[1])
+    account = _account(name, {**raw, "business_id": raw["business_id"]}, owner.document.data.get("defaults") or {}, resolved, waba_id="")
+    return Fleet(
+        name=name,
+        business_id=str(raw["business_id"]),
+        listings=tuple(raw.get("listings") or ("owned", "client")),
+        include=_filter(raw.get("include")),
+        exclude=_filter(raw.get("exclude")),
+        account=account,
+    )
+
+
+def _filter(raw: Mapping[str, Any] | None) -> WabaFilter:
+    raw = raw or {}
+    return WabaFilter(frozenset(str(i) for i in raw.get("ids") or ()), tuple(str(n) for n in raw.get("names") or ()))
 
 
 def normalise_component(component: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import paging
+from . import errors, paging
 from . import params as p
 from .errors import GraphError, invalid_parameter, no_permission
 from .params import Reply, Request
@@ -118,27 +118,40 @@ def debug_token(world: World, request: Request) -> Reply:
             "error": {"code": 190, "message": "Invalid OAuth access token."},
             "scopes": [],
         }})
-    granular = []
+    scopes, granular = [], []
     for scope in info.scopes:
         entry: dict[str, Any] = {"scope": scope}
-        if scope.startswith("whatsapp") and info.wabas is not None:
-            entry["target_ids"] = list(info.wabas)
-        elif scope == "business_management" and info.businesses is not None:
-            entry["target_ids"] = list(info.businesses)
+        targets = None
+        if scope.startswith("whatsapp"):
+            targets = info.wabas
+        elif scope == "business_management":
+            targets = info.businesses
+        if targets is not None and not targets:
+            # Granted for no asset, the permission gives nothing; empty target_ids would read as
+            # "every asset" (graph-api-facts.md 5), so the emulator leaves the scope out.
+            continue
+        if targets is not None:
+            entry["target_ids"] = list(targets)
+        scopes.append(scope)
         granular.append(entry)
-    now = int(world.clock.now())
-    return Reply({"data": {
+    now = world.clock.now()
+    data: dict[str, Any] = {
         "app_id": info.app_id,
         "application": "wabactl emulator",
         "type": info.type,
         "data_access_expires_at": 0,
         "expires_at": info.expires_at,
         "is_valid": True,
-        "issued_at": now,
-        "scopes": list(info.scopes),
+        "issued_at": int(now),
+        "scopes": scopes,
         "granular_scopes": granular,
         "user_id": info.user_id,
-    }})
+    }
+    if info.expired(now):  # Meta's answer for an expired token: invalid, with the 190/463 error
+        expired = errors.expired_token(info.expires_at, now)
+        data["is_valid"] = False
+        data["error"] = {"code": expired.code, "message": expired.message, "subcode": expired.subcode}
+    return Reply({"data": data})
 
 
 def list_users(world: World, request: Request, waba_id: str) -> Reply:

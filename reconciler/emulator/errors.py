@@ -11,6 +11,7 @@ client); this module is its own small error vocabulary. Every refusal the emulat
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +119,21 @@ def invalid_token() -> GraphError:
         message="Invalid OAuth access token - Cannot parse access token",
         details="The access token is missing, unknown or expired.",
     )
+
+
+def expired_token(expires_at: float, now: float) -> GraphError:
+    """Meta's refusal of an expired token: code 190, subcode 463 (graph-api-facts.md 6.2)."""
+    return GraphError(
+        code=190,
+        subcode=463,
+        message=f"Error validating access token: Session has expired on {_http_time(expires_at)}. "
+                f"The current time is {_http_time(now)}.",
+        details="The access token has expired.",
+    )
+
+
+def _http_time(moment: float) -> str:
+    return time.strftime("%A, %d-%b-%y %H:%M:%S UTC", time.gmtime(moment))
 
 
 def no_permission(what: str) -> GraphError:

@@ -10,6 +10,7 @@ Format (every section optional)::
         scopes: [whatsapp_business_management, business_management]
         wabas: ["102290129340398"]      # omitted: every WABA
         businesses: ["805021500648488"] # omitted: every business
+        expires_at: 0                   # unix time, 0: never; once past, every call is refused (190/463)
     users:
       "900000000000001": {name: "CI system user", user_type: SYSTEM_USER}
     businesses:

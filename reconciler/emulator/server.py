@@ -245,7 +245,8 @@ class Handler(BaseHTTPRequestHandler):
             "time": self.server.world.clock.now(),
             "method": request.method,
             "path": request.path,
-            "params": request.params,
+            # debug_token's input_token is a token too: the log never holds one.
+            "params": {k: "[hidden]" if k == "input_token" else v for k, v in request.params.items()},
             "token": request.token_via,
             "status": reply.status if reply else None,
         }

@@ -37,7 +37,10 @@ class Token:
     wabas: tuple[str, ...] | None = None  # None: every WABA
     businesses: tuple[str, ...] | None = None  # None: every business
     app_id: str = "1000000000000001"
-    expires_at: int = 0
+    expires_at: int = 0  # unix time; 0: never
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at != 0 and self.expires_at <= now
 
     def can_see_waba(self, waba_id: str) -> bool:
         return self.wabas is None or waba_id in self.wabas

@@ -84,6 +84,16 @@ def fetch_users(client: GraphClient, waba_id: str, business_id: str) -> tuple[Us
     return tuple(users[k] for k in sorted(users))
 
 
+LISTINGS = {"owned": "owned_whatsapp_business_accounts", "client": "client_whatsapp_business_accounts"}
+
+
+def fetch_business_wabas(client: GraphClient, business_id: str, listing: str) -> list[tuple[str, str | None]]:
+    """The WABAs of a business in one listing (``owned`` or ``client``), as (id, name), by id."""
+    path = f"{business_id}/{LISTINGS[listing]}"
+    found = {_id(row, "id", path): _text(row, "name", path, required=False) for row in client.paged(path, {"fields": "id,name", "limit": PAGE})}
+    return sorted(found.items())
+
+
 def fetch_waba_name(client: GraphClient, waba_id: str) -> str | None:
     return _text(_object(client.get(waba_id, {"fields": "name"}), waba_id), "name", waba_id, required=False)
 

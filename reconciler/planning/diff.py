@@ -18,13 +18,13 @@ def template_details(before: Template, after: Template) -> list[str]:
     difference = DeepDiff(before.content(), after.content(), verbose_level=2)
     lines: list[str] = []
     for path, values in (difference.get("values_changed") or {}).items():
-        lines.append(f"{_path(path)}: {_show(values['old_value'])} -> {_show(values['new_value'])}")
+        lines.append(f"{_path(path)}: {show_value(values['old_value'])} -> {show_value(values['new_value'])}")
     for path, values in (difference.get("type_changes") or {}).items():
-        lines.append(f"{_path(path)}: {_show(values['old_value'])} -> {_show(values['new_value'])}")
+        lines.append(f"{_path(path)}: {show_value(values['old_value'])} -> {show_value(values['new_value'])}")
     for kind, sign in (("dictionary_item_added", "+"), ("iterable_item_added", "+"),
                        ("dictionary_item_removed", "-"), ("iterable_item_removed", "-")):
         for path, value in (difference.get(kind) or {}).items():
-            lines.append(f"{sign} {_path(path)}: {_show(value)}")
+            lines.append(f"{sign} {_path(path)}: {show_value(value)}")
     return sorted(lines, key=lambda line: line.lstrip("+- "))
 
 
@@ -44,6 +44,13 @@ def _path(deepdiff_path: str) -> str:
     return "".join(parts) or "(all)"
 
 
-def _show(value: Any, most: int = 120) -> str:
-    text = repr(value) if not isinstance(value, str) else '"' + value.replace('"', '\\"') + '"'
-    return text if len(text) <= most else text[: most - 3] + "..."
+def show_value(value: Any) -> str:
+    """A value as one line a reviewer reads in full: strings quoted with line breaks shown as
+    ``\\n`` (never cut: a plan is what a person approves), mappings and lists in brace form."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {show_value(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(show_value(item) for item in value) + "]"
+    return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)

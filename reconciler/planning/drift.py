@@ -18,11 +18,11 @@ fact (``PAUSED``, ``MARKETING -> UTILITY``) that is the same across accounts, so
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
+from ..globs import matches
 from ..model import IN_REVIEW, DesiredAccount, LiveAccount, LiveTemplate
 from .plan import AccountFailure, AccountPlan, Change
 from .planner import recategorised_by_meta
@@ -183,45 +183,49 @@ def _status_detail(current: LiveTemplate) -> str:
 
 @dataclass(frozen=True)
 class IgnoreRules:
-    """Globs over ``account/kind/key``: ``*`` matches any run of characters (``/`` included, since
-    account names may hold one), ``?`` one character; everything else, ``[`` too, is literal, so
-    a key such as ``template.promo[en_US]`` is written as it reads."""
+    """Lines of an ignore file: a glob over ``account/kind/key`` (see ``reconciler.globs``: ``*``
+    and ``?``; ``[`` is literal), optionally followed by `` = `` and a glob over the finding's
+    summary. ``acme/status/template.promo[en_US] = PAUSED`` ignores that template while it is
+    paused, and reports it again when it becomes DISABLED: the baseline writes lines of this form,
+    so a finding that gets worse is new drift."""
 
     globs: tuple[str, ...] = ()
-    _patterns: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_patterns", tuple(_compile(glob) for glob in self.globs))
 
     def matches(self, finding: Finding) -> bool:
-        return any(pattern.fullmatch(finding.path) for pattern in self._patterns)
-
-
-def _compile(glob: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob))
+        for line in self.globs:
+            path, _, summary = line.partition(" = ")
+            if matches(path.strip(), finding.path) and (not summary or matches(summary.strip(), finding.summary)):
+                return True
+        return False
 
 
 def parse_ignore(text: str) -> tuple[str, ...]:
-    """The globs of an ignore file: one per line; blank lines and ``#`` comments skipped."""
-    globs = []
+    """The rules of an ignore file: one per line; blank lines and ``#`` comments skipped."""
+    rules = []
     for line in text.splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            globs.append(stripped)
-    return tuple(globs)
+            rules.append(stripped)
+    return tuple(rules)
+
+
+def baseline_line(finding: Finding) -> str:
+    """The rule that ignores this finding as it is now, and no worse."""
+    return f"{finding.path} = {finding.summary}"
 
 
 def baseline_text(existing: str, findings: Iterable[Finding], when: str) -> str:
     """The ignore file with today's findings added under a dated comment; lines already there stay."""
     known = set(parse_ignore(existing))
-    new = sorted({f.path for f in findings} - known)
+    new = sorted({baseline_line(f) for f in findings} - known)
     if not new:
         return existing
     head = existing if not existing or existing.endswith("\n") else existing + "\n"
     if not head:
-        head = ("# wabactl drift ignore rules: one glob per line over account/kind/key\n"
-                "# (* matches anything, ? one character). Lines below were written by `wabactl drift --baseline`.\n")
-    return head + f"\n# baseline {when}: {len(new)} finding(s)\n" + "".join(f"{path}\n" for path in new)
+        head = ("# wabactl drift ignore rules, one per line: a glob over account/kind/key (* matches anything,\n"
+                "# ? one character), then optionally ' = ' and a glob over the finding (PAUSED, create, ...).\n"
+                "# Lines below were written by `wabactl drift --baseline`.\n")
+    return head + f"\n# baseline {when}: {len(new)} finding(s)\n" + "".join(f"{line}\n" for line in new)
 
 
 # --- the report ----------------------------------------------------------------------------

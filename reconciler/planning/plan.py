@@ -162,6 +162,17 @@ class AccountFailure:
 
 
 @dataclass(frozen=True)
+class FleetFound:
+    """What a fleet's discovery found: the accounts made from its business's WABAs, or why its
+    listings could not be read (its accounts are then unknown; other accounts go on)."""
+
+    fleet: str
+    business_id: str
+    accounts: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     """The config a plan was made from: the paths as given, each file read with its digest, and
     the accounts chosen with ``--account`` (all when empty). ``apply PLANFILE`` plans again from it."""
@@ -169,6 +180,7 @@ class Source:
     paths: tuple[str, ...]
     files: tuple[tuple[str, str], ...]  # (path, "sha256:...")
     accounts: tuple[str, ...] = ()
+    shard: str | None = None  # "I/N" when the plan covers one shard of the accounts
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,7 @@ class Plan:
     created_at: str
     failures: tuple[AccountFailure, ...] = ()  # accounts left out of the plan, and why
     source: Source | None = None  # None: made by a program, not from config files
+    fleets: tuple[FleetFound, ...] = ()  # what each fleet's discovery found
 
     @property
     def changes(self) -> list[Change]:
@@ -184,6 +197,11 @@ class Plan:
 
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    @property
+    def fleets_failed(self) -> list[FleetFound]:
+        """Fleets whose listings could not be read: their accounts are unknown."""
+        return [fleet for fleet in self.fleets if fleet.error is not None]
 
     @property
     def names(self) -> list[str]:

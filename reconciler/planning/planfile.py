@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -19,7 +20,7 @@ from .. import __version__
 from ..errors import PlanFileError
 from ..model import LiveTemplate, Template, User
 from ..schemas import dumps_checked, problems
-from .plan import AccountFailure, AccountPlan, Action, After, Before, Change, Limits, Plan, Source, Usage
+from .plan import AccountFailure, AccountPlan, Action, After, Before, Change, FleetFound, Limits, Plan, Source, Usage
 
 FORMAT = "wabactl-plan"
 SCHEMA = "plan.schema.json"
@@ -41,7 +42,9 @@ def to_dict(plan: Plan) -> dict[str, Any]:
             "paths": list(plan.source.paths),
             "files": [{"path": path, "sha256": digest} for path, digest in plan.source.files],
             "accounts": list(plan.source.accounts),
+            "shard": plan.source.shard,
         },
+        "fleets": [{"fleet": f.fleet, "business_id": f.business_id, "accounts": list(f.accounts), "error": f.error} for f in plan.fleets],
     }
 
 
@@ -84,7 +87,7 @@ def _side(side: Before | After | None) -> dict[str, Any] | None:
         facts = {"rejected_reason": side.rejected_reason, "previous_category": side.previous_category,
                  "correct_category": side.correct_category, "quality": side.quality}
         return side.template.payload() | {"id": side.id, "status": side.status} | {k: v for k, v in facts.items() if v is not None}
-    return side.payload()
+    return side.payload() | ({"set": side.origin} if side.origin else {})
 
 
 def from_dict(data: Any) -> Plan:
@@ -118,8 +121,10 @@ def _plan(data: dict[str, Any]) -> Plan:
     )
     failures = tuple(AccountFailure(f["account"], f["waba_id"], f["error"]) for f in data["failures"])
     raw = data["source"]
-    source = None if raw is None else Source(tuple(raw["paths"]), tuple((f["path"], f["sha256"]) for f in raw["files"]), tuple(raw["accounts"]))
-    return Plan(accounts=accounts, created_at=data["created_at"], failures=failures, source=source)
+    source = None if raw is None else Source(tuple(raw["paths"]), tuple((f["path"], f["sha256"]) for f in raw["files"]), tuple(raw["accounts"]),
+                                             raw.get("shard"))
+    fleets = tuple(FleetFound(f["fleet"], f["business_id"], tuple(f["accounts"]), f["error"]) for f in data.get("fleets", ()))
+    return Plan(accounts=accounts, created_at=data["created_at"], failures=failures, source=source, fleets=fleets)
 
 
 def _change(account: str, raw: dict[str, Any]) -> Change:
@@ -152,7 +157,7 @@ def _fields(kind: Any, raw: dict[str, Any]) -> Any:
 
 
 def _template(raw: dict[str, Any]) -> Template:
-    return Template(raw["name"], raw["language"], raw["category"], tuple(raw["components"]), raw["parameter_format"])
+    return Template(raw["name"], raw["language"], raw["category"], tuple(raw["components"]), raw["parameter_format"], raw.get("set"))
 
 
 def _live_template(raw: dict[str, Any]) -> LiveTemplate:
@@ -199,9 +204,19 @@ def load(path: str) -> Plan:
 
 def looks_like_plan(path: str) -> bool:
     """A plan file is JSON with ``"format": "wabactl-plan"``; a config file is YAML."""
+    return written_by_wabactl(path) == FORMAT
+
+
+KINDS = {"wabactl-plan": "a plan file", "wabactl-drift": "a drift report", "wabactl-apply-report": "an apply report"}
+
+
+def written_by_wabactl(path: str) -> str | None:
+    """The ``format`` of a JSON document wabactl wrote (plan file, drift report, apply report),
+    read from the file's start; None for anything else."""
     try:
         with open(path, encoding="utf-8") as handle:
             head = handle.read(4096)
     except (OSError, UnicodeDecodeError):
-        return False
-    return head.lstrip().startswith("{") and FORMAT in head
+        return None
+    found = re.search(r'"format"\s*:\s*"(wabactl-[a-z-]+)"', head) if head.lstrip().startswith("{") else None
+    return found.group(1) if found else None

@@ -17,6 +17,7 @@ from .diff import task_details, template_details
 from .plan import AccountPlan, Change, Plan
 
 SHOWN = 5  # differences named in the refusal; the rest are counted
+CLOCK_SKEW = dt.timedelta(minutes=5)  # Meta's servers may disagree by this much between two answers
 
 
 def refuse_if_moved(saved: Plan, fresh: Plan) -> None:
@@ -35,6 +36,9 @@ def refuse_if_older(saved: Plan, fresh: Plan, max_age: dt.timedelta) -> None:
     """Raise ``StalePlanError`` when ``saved`` was made more than ``max_age`` before ``fresh``:
     both times are the Graph API's own, so a runner's clock cannot make an old plan look new."""
     made, now = _moment(saved.created_at), _moment(fresh.created_at)
+    if made > now + CLOCK_SKEW:  # a time the Graph API has not reached: an edited file, not a new plan
+        raise StalePlanError(f"the plan says it was made at {saved.created_at}, after the Graph API's time now "
+                             f"({fresh.created_at}); nothing was applied. Run plan again.")
     age = now - made
     if age > max_age:
         raise StalePlanError(f"the plan was made {describe_duration(age)} ago ({saved.created_at}), longer ago than "

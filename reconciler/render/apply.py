@@ -49,6 +49,9 @@ def apply_report(result: ApplyResult, plan: Plan) -> Report:
     """What happened, then what stands in the way: the accounts that could not be planned, and a
     ledger that could not be written."""
     outcome = _outcome_report(result)
+    if plan.failures and outcome.out.startswith("Apply complete"):
+        outcome = Report(f"Apply complete in the accounts that could be planned: {result.count(Outcome.APPLIED)} change(s) applied; "
+                         f"{len(plan.failures)} account(s) could not be planned (see the errors).\n", outcome.err)
     ledger = [f"Error: {result.ledger_error}"] if result.ledger_error else []
     return Report(outcome.out, outcome.err + failures_report(plan).err + _lines(ledger))
 
@@ -67,17 +70,16 @@ def _outcome_report(result: ApplyResult) -> Report:
                 shown = outcome is not Outcome.APPLIED
                 err += [f"    {r.account}: {r.key}" + (f": {r.detail}" if r.detail and shown else "") for r in results]
         return Report(err=_lines(err))
-    if result.waiting:
-        out = [f"  {r.account}: {r.outcome.phrase}: {r.key}" + (f": {r.detail}" if r.detail else "") for r in result.results if r.waits_on_time]
+    out = [f"  {r.account}: {r.outcome.phrase}: {r.key}" + (f": {r.detail}" if r.detail else "")
+           for r in result.results if r.outcome in (Outcome.DEFERRED, Outcome.BLOCKED)]
+    if result.blocked:
+        out.append(f"Apply incomplete: {applied} applied, {result.count(Outcome.BLOCKED)} blocked by the plan (they need a change "
+                   f"to the config; see the reasons), {result.count(Outcome.DEFERRED)} deferred.")
+    elif result.waiting:
         when = f" after {result.retry_at:%Y-%m-%d %H:%M:%S} UTC" if result.retry_at else " later"
-        blocked = sum(1 for r in result.of(Outcome.BLOCKED) if r.waits_on_time)
-        out.append(f"Apply partly done: {applied} applied, {result.count(Outcome.DEFERRED)} deferred, "
-                   f"{blocked} blocked. Run apply again{when}.")
-        return Report(out=_lines(out))
-    out = [f"Apply complete: {applied} change(s) applied."]
-    blocked = result.count(Outcome.BLOCKED)
-    if blocked:
-        out.append(f"{blocked} blocked change(s) were not applied (see the plan for the reasons).")
+        out.append(f"Apply partly done: {applied} applied, {result.count(Outcome.DEFERRED)} deferred. Run apply again{when}.")
+    else:
+        out.append(f"Apply complete: {applied} change(s) applied.")
     return Report(out=_lines(out))
 
 
@@ -123,8 +125,7 @@ def _required(result: ApplyResult, plan: Plan, level: md.Compaction) -> list[str
     blocks += _listed("Failed or uncertain", "Meta refused these, or its answer never came; apply stopped in their accounts.",
                       [r for r in result.results if r.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)], level)
     blocks += _listed("Waiting", _waiting_note(result), [r for r in result.results if r.waits_on_time], level)
-    blocks += _listed("Blocked by the plan", "they wait on a change to the config, not on time.",
-                      [r for r in result.of(Outcome.BLOCKED) if not r.waits_on_time], level)
+    blocks += _listed("Blocked by the plan", "they wait on a change to the config, not on time.", result.of(Outcome.BLOCKED), level)
     return blocks
 
 
@@ -133,6 +134,9 @@ def _headline(result: ApplyResult) -> str:
     if result.stopped:
         stopped = {r.account for r in result.results if r.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)}
         head = f"Apply stopped at a failure in {md.count(len(stopped), 'account')}; other accounts went on."
+    elif result.blocked:
+        head = (f"Apply incomplete: {md.count(result.count(Outcome.BLOCKED), 'change')} blocked by the plan; "
+                "they need a change to the config.")
     elif result.waiting:
         head = f"Apply partly done: {_run_again(result)}"
     else:
@@ -189,7 +193,7 @@ def _listed(title: str, note: str, results: list[ChangeResult], level: md.Compac
 def _detail(result: ChangeResult) -> str:
     """What Meta said (with its error code and subcode), and when a later run may do it."""
     said = result.detail or ""
-    if result.error_code is not None:
+    if result.error_code is not None and str(result.error_code) not in said:  # Meta's words may name it already
         code = f"{result.error_code}" + (f"/{result.error_subcode}" if result.error_subcode is not None else "")
         said = f"Graph error {code}" + (f": {said}" if said else "")
     if result.not_before is not None:

@@ -34,8 +34,11 @@ def totals_line(report: DriftReport) -> str:
     """``Drift: 43 findings in 41 of 300 accounts: 3 change, 40 status.``, or that there is none."""
     findings = report.findings
     if not findings:
+        ignored = f" ({_count(report.ignored, 'finding')} ignored)" if report.ignored else ""
         if report.failures:
-            return "No drift in the accounts that could be read."
+            return f"No drift in the accounts that could be read{ignored}."
+        if report.ignored:
+            return f"No new drift: every finding is ignored{ignored}."
         return "No drift. Live state matches the configuration and is healthy."
     counts = report.counts()
     kinds = ", ".join(f"{counts[kind]:,} {kind.value}" for kind in Kind if counts[kind])

@@ -10,8 +10,8 @@ import functools
 from collections.abc import Callable
 
 from ..model import LiveTemplate, Template, User
-from ..planning.diff import task_details, template_details
-from ..planning.plan import SUMMARY_ORDER, AccountFailure, AccountPlan, Action, Change, Plan, Usage
+from ..planning.diff import show_value, task_details, template_details
+from ..planning.plan import SUMMARY_ORDER, AccountFailure, AccountPlan, Action, Change, FleetFound, Plan, Usage
 from . import markdown as md
 
 Paint = Callable[[str, str], str]
@@ -39,7 +39,9 @@ def summary_line(plan: Plan) -> str:
 
 def text(plan: Plan, color: bool = False) -> str:
     paint = _painter(color)
-    out: list[str] = []
+    out: list[str] = [*(paint(line, "31" if fleet.error else "1") for fleet in plan.fleets for line in [fleet_line(fleet)])]
+    if plan.fleets:
+        out.append("")
     for account in _in_order(plan):
         out.append(paint(f"Account {account.account} (WABA {account.waba_id})", "1"))
         if isinstance(account, AccountFailure):
@@ -67,7 +69,24 @@ def text(plan: Plan, color: bool = False) -> str:
         out.append(paint(_no_changes(plan), "1"))
     if plan.failures:
         out.append(paint(_failed_line(plan), "31;1"))
+    if plan.fleets_failed:
+        out.append(paint(f"{len(plan.fleets_failed)} fleet(s) could not list their WABAs: "
+                         f"{', '.join(f.fleet for f in plan.fleets_failed)} (see the errors above).", "31;1"))
     return "\n".join(out) + "\n"
+
+
+FLEET_NAMES_SHOWN = 10
+
+
+def fleet_line(fleet: FleetFound) -> str:
+    """``Fleet partners (business 805...): 4 accounts: partners/1, ...``, or why it found none."""
+    head = f"Fleet {fleet.fleet} (business {fleet.business_id})"
+    if fleet.error is not None:
+        return f"{head}: error: {fleet.error}"
+    names = list(fleet.accounts[:FLEET_NAMES_SHOWN])
+    more = f" and {len(fleet.accounts) - FLEET_NAMES_SHOWN} more" if len(fleet.accounts) > FLEET_NAMES_SHOWN else ""
+    found = f": {', '.join(names)}{more}" if names else ""
+    return f"{head}: {len(fleet.accounts)} account{'s' if len(fleet.accounts) != 1 else ''}{found}"
 
 
 def _in_order(plan: Plan) -> list[AccountPlan | AccountFailure]:
@@ -97,6 +116,8 @@ def _explanation(change: Change, account: AccountPlan, paint: Paint) -> str:
     said = f"  {change.action.phrase}"
     if change.reason:
         said += f": {change.reason}"
+    if isinstance(change.after, Template) and change.after.origin and change.action is not Action.CREATE:
+        said += f" (set {change.after.origin})"
     if change.not_before:
         wave = f"wave {change.wave}, " if change.wave else ""
         said += f" ({wave}not before {_clock(change.not_before)})"
@@ -125,15 +146,19 @@ def _outline(template: Template) -> list[str]:
     lines = [f"category: {template.category}"]
     if template.parameter_format == "NAMED":
         lines.append("parameter_format: NAMED")
+    if template.origin:
+        lines.append(f"from set: {template.origin}")
     for component in template.components:
         kind = component.get("type", "")
         if kind == "BUTTONS":
-            labels = [b.get("text") or b.get("type") for b in component.get("buttons") or ()]
-            lines.append(f"BUTTONS: {', '.join(str(label) for label in labels)}")
+            for index, button in enumerate(component.get("buttons") or ()):
+                target = button.get("url") or button.get("phone_number")
+                lines.append(f"BUTTONS[{index}]: {button.get('type', '')} {show_value(button.get('text') or '')}"
+                             + (f" -> {show_value(target)}" if target else ""))
         elif component.get("format") and component.get("format") != "TEXT":
             lines.append(f"{kind}: {component['format']}")
         elif component.get("text"):
-            lines.append(f"{kind}: {_short(component['text'])}")
+            lines.append(f"{kind}: {show_value(component['text'])}")
         else:
             lines.append(kind)
     return lines
@@ -172,11 +197,6 @@ def _clock(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _short(value: str, most: int = 70) -> str:
-    flat = " ".join(value.split())
-    return f'"{flat}"' if len(flat) <= most else f'"{flat[: most - 3]}..."'
-
-
 def _painter(color: bool) -> Paint:
     def paint(value: str, code: str) -> str:
         return f"\x1b[{code}m{value}\x1b[0m" if color else value
@@ -202,7 +222,31 @@ def markdown(plan: Plan, full: str | None = None) -> str:
 
 
 def _required(plan: Plan, level: md.Compaction) -> list[str]:
-    return [f"{md.PLAN_MARKER}\n### wabactl plan", _totals(plan), *_errors(plan, level), *_summary(plan, level), *_blocked(plan, level)]
+    fleets = "\n".join(f"- {md.cell(md.clip(fleet_line(fleet), level.width))}" for fleet in plan.fleets)
+    return [f"{md.PLAN_MARKER}\n### wabactl plan", _totals(plan), *([fleets] if fleets else []), *_errors(plan, level),
+            *_summary(plan, level), *_blocked(plan, level), *_warnings(plan, level)]
+
+
+def _warnings(plan: Plan, level: md.Compaction) -> list[str]:
+    """What Meta did that the reviewer should know (paused, rejected, recategorised; the same
+    warning in several accounts grouped when compact), and how many live objects are unmanaged."""
+    pairs = [(account.account, warning) for account in sorted(plan.accounts, key=lambda a: a.account) for warning in account.warnings]
+    blocks: list[str] = []
+    if pairs:
+        if level.grouped:
+            groups = md.grouped(((md.clip(warning, level.width),), name) for name, warning in pairs)
+            rows = [[md.cell(warning), md.accounts_phrase(names, level.names)] for (warning,), names in groups]
+            header = ["warning", "accounts"]
+        else:
+            rows = [[md.code(name, in_table=True), md.cell(md.clip(warning, level.width))] for name, warning in pairs]
+            header = ["account", "warning"]
+        blocks += [f"**Warnings ({len(pairs):,}):**", *md.bounded_table(header, rows, level, "warnings")]
+    unmanaged = [account for account in plan.accounts if account.unmanaged]
+    if unmanaged:
+        number = sum(len(account.unmanaged) for account in unmanaged)
+        blocks.append(f"{md.count(number, 'live object')} in {md.count(len(unmanaged), 'account')} not in the config, left alone "
+                      "(`wabactl drift` lists them).")
+    return blocks
 
 
 def _totals(plan: Plan) -> str:
@@ -267,9 +311,9 @@ def _blocked(plan: Plan, level: md.Compaction) -> list[str]:
 
 
 def _sections(plan: Plan) -> list[md.Section]:
-    """One collapsible section per account with changes or warnings."""
+    """One collapsible section per account with changes (warnings are listed above, never cut)."""
     return [md.Section(account.account, len(account.changes), functools.partial(_section, account))
-            for account in sorted(plan.accounts, key=lambda a: a.account) if account.changes or account.warnings]
+            for account in sorted(plan.accounts, key=lambda a: a.account) if account.changes]
 
 
 def _section(account: AccountPlan) -> str:
@@ -279,14 +323,10 @@ def _section(account: AccountPlan) -> str:
         # A line break inside a value stays, indented, so it cannot pass for a diff line of its own.
         lines += ["    " + md.LINE_BREAKS.sub("\n      ", line) for line in details(change)]
     blocks = [md.fenced(lines, "diff")] if lines else []
-    blocks += [f"> **Warning:** {md.cell(warning)}" for warning in account.warnings]
     facts = [line for line in (_usage_line(account.usage), _unmanaged_line(account) if account.unmanaged else "", _waves_line(account)) if line]
     if facts:
         blocks.append("<br>\n".join(md.cell(fact) for fact in facts))
-    title = f"{account.account}: {md.count(len(account.changes), 'change')}"
-    if account.warnings:
-        title += f", {md.count(len(account.warnings), 'warning')}"
-    return md.details(title, *blocks)
+    return md.details(f"{account.account}: {md.count(len(account.changes), 'change')}", *blocks)
 
 
 def _plain(value: str, code: str) -> str:
