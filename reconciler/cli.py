@@ -1,7 +1,7 @@
 """The command line: parses arguments (shared options in ``options``), calls the run layer
 (``session``), prints what the renderer makes of the results, and maps them to exit codes (frozen:
-0 success, plan: no changes; 1 error; 2 ``plan --detailed-exitcode``: changes; 3 ``apply``: some
-changes wait on time). The one place that prints and catches ``ReconcilerError``."""
+0 success, plan: no changes; 1 error; 2 ``plan --detailed-exitcode``: changes, ``drift``: findings;
+3 ``apply``: what is left waits on time). The one place that prints and catches ``ReconcilerError``."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def test_stopped_lists_each_outcome_on_stderr():
         ("template.d[en]", Action.BLOCKED, Outcome.BLOCKED, "protected"),
     ), PLAN)
     assert stopped.out == ""
-    assert stopped.err.splitlines() == ["Apply stopped at a failure (account acme); other accounts went on.", "  applied (1):", "    acme: template.a[en]",
+    assert stopped.err.splitlines() == ["Apply stopped at a failure (account acme).", "  applied (1):", "    acme: template.a[en]",
                                         "  uncertain (1):", "    acme: template.b[en]: no answer", "  not attempted (1):", "    acme: template.c[en]"]
 
 

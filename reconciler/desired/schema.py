@@ -66,6 +66,8 @@ def _reason(error: jsonschema.ValidationError) -> str:
     if error.validator == "type":
         expected = value if isinstance(value, str) else " or ".join(value)
         quoted = " (quote it)" if expected == "string" and isinstance(error.instance, (int, float)) else ""
+        if expected == "object" and isinstance(error.instance, list):
+            return f"{label}expected a mapping of name: value, got a list (write `{field or 'key'}:` then `  name: {{...}}` lines, not `- ` items)"
         return f"{label}expected {expected}, got {type(error.instance).__name__} {shown(error.instance)}{quoted}"
     if error.validator == "enum":
         choices = sorted({str(v).upper() if isinstance(v, str) else str(v) for v in value})

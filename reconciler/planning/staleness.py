@@ -95,8 +95,6 @@ def _account(was: AccountPlan, now: AccountPlan) -> list[str]:
         ("limits", was.limits, now.limits),
         ("template cap", was.usage, now.usage),
     ) if before != after]
-    if was.fingerprint != now.fingerprint:
-        moved.append("live state changed (templates or users added, removed, or changed where the plan acts)")
     before = {c.key: c for c in was.changes}
     after = {c.key: c for c in now.changes}
     for key in sorted(set(before) | set(after)):
@@ -106,6 +104,8 @@ def _account(was: AccountPlan, now: AccountPlan) -> list[str]:
             moved.append(f"{key}: {after[key].action.value} planned now, not in the plan")
         else:
             moved += [f"{key}: {line}" for line in _change(before[key], after[key])]
+    if was.fingerprint != now.fingerprint and not moved:  # said only when nothing more precise is
+        moved.append("live state changed (templates or users added, removed, or changed where the plan acts)")
     return moved
 
 

@@ -62,7 +62,8 @@ def _outcome_report(result: ApplyResult) -> Report:
     applied = result.count(Outcome.APPLIED)
     if result.stopped:
         stopped = sorted({r.account for r in result.results if r.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)})
-        err = [f"Apply stopped at a failure (account{'s' if len(stopped) > 1 else ''} {', '.join(stopped)}); other accounts went on."]
+        others = "; other accounts went on" if len({r.account for r in result.results}) > len(stopped) else ""
+        err = [f"Apply stopped at a failure (account{'s' if len(stopped) > 1 else ''} {', '.join(stopped)}){others}."]
         for outcome in STOPPED_ORDER:
             results = result.of(outcome)
             if results:
@@ -133,7 +134,8 @@ def _headline(result: ApplyResult) -> str:
     totals = ", ".join(f"{result.count(outcome):,} {outcome.phrase}" for outcome in TABLE_OUTCOMES)
     if result.stopped:
         stopped = {r.account for r in result.results if r.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)}
-        head = f"Apply stopped at a failure in {md.count(len(stopped), 'account')}; other accounts went on."
+        others = "; other accounts went on" if len({r.account for r in result.results}) > len(stopped) else ""
+        head = f"Apply stopped at a failure in {md.count(len(stopped), 'account')}{others}."
     elif result.blocked:
         head = (f"Apply incomplete: {md.count(result.count(Outcome.BLOCKED), 'change')} blocked by the plan; "
                 "they need a change to the config.")

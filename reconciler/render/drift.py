@@ -7,10 +7,12 @@ Pure functions: they take a report and return a string; the CLI prints it. The J
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 
 from ..planning.drift import AccountDrift, DriftReport, Finding, Kind
 from . import markdown as md
+from .plan import painter
 
 Paint = Callable[[str, str], str]
 
@@ -34,7 +36,7 @@ def totals_line(report: DriftReport) -> str:
     """``Drift: 43 findings in 41 of 300 accounts: 3 change, 40 status.``, or that there is none."""
     findings = report.findings
     if not findings:
-        ignored = f" ({_count(report.ignored, 'finding')} ignored)" if report.ignored else ""
+        ignored = f" ({md.count(report.ignored, 'finding')} ignored)" if report.ignored else ""
         if report.failures:
             return f"No drift in the accounts that could be read{ignored}."
         if report.ignored:
@@ -43,7 +45,7 @@ def totals_line(report: DriftReport) -> str:
     counts = report.counts()
     kinds = ", ".join(f"{counts[kind]:,} {kind.value}" for kind in Kind if counts[kind])
     drifted = sum(1 for account in report.accounts if account.findings)
-    return f"Drift: {_count(len(findings), 'finding')} in {drifted:,} of {_count(len(report.accounts), 'account')}: {kinds}."
+    return f"Drift: {md.count(len(findings), 'finding')} in {drifted:,} of {md.count(len(report.accounts), 'account')}: {kinds}."
 
 
 def ignored_line(report: DriftReport) -> str:
@@ -54,16 +56,12 @@ def ignored_line(report: DriftReport) -> str:
     if report.ignored_kinds:
         how.append("by kind: " + ", ".join(report.ignored_kinds))
     if report.ignore_file:
-        how.append(f"by the rules in {report.ignore_file}")
-    return f"{_count(report.ignored, 'finding')} ignored" + (f" ({'; '.join(how)})" if how else "") + "."
+        how.append(f"by the rules in {os.path.basename(report.ignore_file)}")
+    return f"{md.count(report.ignored, 'finding')} ignored" + (f" ({'; '.join(how)})" if how else "") + "."
 
 
 def finding_line(finding: Finding) -> str:
     return f"{finding.kind.value} {finding.key}: {finding.detail}"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -72,7 +70,7 @@ def _count(number: int, noun: str) -> str:
 def text(report: DriftReport, color: bool = False) -> str:
     """Per account with findings or an error: its findings (``kind key: detail``) or the error;
     then the totals by kind, the ignored count and the accounts without drift."""
-    paint = _painter(color)
+    paint = painter(color)
     out: list[str] = []
     for account in report.accounts:
         if not account.findings and account.error is None:
@@ -83,29 +81,22 @@ def text(report: DriftReport, color: bool = False) -> str:
         for finding in account.findings:
             out.append(f"  {paint(finding.kind.value, COLOURS[finding.kind])} {finding.key}: {finding.detail}")
         if account.ignored:
-            out.append(paint(f"  {_count(account.ignored, 'finding')} ignored", "2"))
+            out.append(paint(f"  {md.count(account.ignored, 'finding')} ignored", "2"))
         out.append("")
     out.append(paint(totals_line(report), "1"))
     if ignored_line(report):
         out.append(ignored_line(report))
     clean = _clean(report)
     if clean and report.findings:
-        out.append(f"{_count(len(clean), 'account')} without drift.")
+        out.append(f"{md.count(len(clean), 'account')} without drift.")
     if report.failures:
         names = ", ".join(account.account for account in report.failures)
-        out.append(paint(f"{_count(len(report.failures), 'account')} could not be read: {names} (see the errors above).", "31;1"))
+        out.append(paint(f"{md.count(len(report.failures), 'account')} could not be read: {names} (see the errors above).", "31;1"))
     return "\n".join(out) + "\n"
 
 
 def _clean(report: DriftReport) -> list[str]:
     return [account.account for account in report.accounts if not account.findings and account.error is None]
-
-
-def _painter(color: bool) -> Paint:
-    def paint(value: str, code: str) -> str:
-        return f"\x1b[{code}m{value}\x1b[0m" if color else value
-
-    return paint
 
 
 # --- markdown ------------------------------------------------------------------------------

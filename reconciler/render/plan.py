@@ -38,7 +38,7 @@ def summary_line(plan: Plan) -> str:
 
 
 def text(plan: Plan, color: bool = False) -> str:
-    paint = _painter(color)
+    paint = painter(color)
     out: list[str] = [*(paint(line, "31" if fleet.error else "1") for fleet in plan.fleets for line in [fleet_line(fleet)])]
     if plan.fleets:
         out.append("")
@@ -197,7 +197,8 @@ def _clock(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _painter(color: bool) -> Paint:
+def painter(color: bool) -> Paint:
+    """Colour with ANSI codes, or none."""
     def paint(value: str, code: str) -> str:
         return f"\x1b[{code}m{value}\x1b[0m" if color else value
 
