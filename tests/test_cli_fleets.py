@@ -176,3 +176,16 @@ def test_shards_cover_every_account_exactly_once(load, wabactl, tmp_path):
 def test_a_bad_shard_is_one_clear_error(wabactl, tmp_path, shard):
     result = wabactl("plan", str(tmp_path / "c.yaml"), "--shard", shard)
     assert result.exit_code == 1 and "--shard" in result.output and "Traceback" not in result.output
+
+
+def test_drift_names_the_set_a_template_came_from(load, wabactl, tmp_path):
+    graph = load(fleet_seed())
+    path = three_brands(tmp_path)
+    wabactl("apply", path, "--auto-approve")
+    live = graph.get(f"{waba_id(0)}/message_templates").json()["data"][0]
+    graph.control("POST", f"templates/{live['id']}", {"status": "PAUSED"})
+    result = wabactl("drift", path, "--format", "json")
+    assert result.exit_code == 2
+    findings = [(a["account"], f["kind"], f["set"]) for a in json.loads(result.stdout)["accounts"] for f in a["findings"]]
+    assert findings == [("acme", "status", "core")]
+    assert "status template.welcome[en_US]: PAUSED" in wabactl("drift", path).stdout and "(set core)" in wabactl("drift", path).stdout

@@ -18,6 +18,7 @@ fact (``PAUSED``, ``MARKETING -> UTILITY``) that is the same across accounts, so
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -50,6 +51,7 @@ class Finding:
     key: str  # template.<name>[<language>], user.<id>, or "account"
     summary: str  # the short fact, the same wherever it holds: "PAUSED", "create", "MARKETING -> UTILITY"
     detail: str  # one sentence for a person
+    origin: str | None = None  # the template set a declared template came from
 
     @property
     def path(self) -> str:
@@ -123,8 +125,9 @@ def account_findings(observed: Observed) -> list[Finding]:
     if status is not None and status != "APPROVED":
         found.append(Finding(desired.name, Kind.ACCOUNT, ACCOUNT_KEY, status,
                              f"the WABA's review status is {status}, not APPROVED: Meta may limit what it can send"))
+    origins = {t.key: t.origin for t in desired.templates if t.origin}
     order = {kind: index for index, kind in enumerate(Kind)}
-    return sorted(found, key=lambda f: (order[f.kind], f.key))
+    return sorted((dataclasses.replace(f, origin=origins.get(f.key)) for f in found), key=lambda f: (order[f.kind], f.key))
 
 
 def _change(change: Change) -> Finding:

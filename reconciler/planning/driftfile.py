@@ -42,7 +42,8 @@ def to_dict(report: DriftReport) -> dict[str, Any]:
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
-    return {"kind": finding.kind.value, "key": finding.key, "summary": finding.summary, "detail": finding.detail, "path": finding.path}
+    return {"kind": finding.kind.value, "key": finding.key, "summary": finding.summary, "detail": finding.detail, "path": finding.path,
+            "set": finding.origin}
 
 
 def dumps(report: DriftReport) -> str:

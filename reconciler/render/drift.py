@@ -61,7 +61,11 @@ def ignored_line(report: DriftReport) -> str:
 
 
 def finding_line(finding: Finding) -> str:
-    return f"{finding.kind.value} {finding.key}: {finding.detail}"
+    return f"{finding.kind.value} {finding.key}: {finding.detail}{_from(finding)}"
+
+
+def _from(finding: Finding) -> str:
+    return f" (set {finding.origin})" if finding.origin else ""
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -79,7 +83,7 @@ def text(report: DriftReport, color: bool = False) -> str:
         if account.error is not None:
             out.append(paint(f"  error: {account.error}", "31"))
         for finding in account.findings:
-            out.append(f"  {paint(finding.kind.value, COLOURS[finding.kind])} {finding.key}: {finding.detail}")
+            out.append(f"  {paint(finding.kind.value, COLOURS[finding.kind])} {finding.key}: {finding.detail}{_from(finding)}")
         if account.ignored:
             out.append(paint(f"  {md.count(account.ignored, 'finding')} ignored", "2"))
         out.append("")
