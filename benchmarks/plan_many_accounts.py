@@ -23,8 +23,10 @@ from pathlib import Path
 import requests
 import yaml
 
+from reconciler.endpoint import Target
+from reconciler.inputs import load_desired
 from reconciler.ledger import Ledger
-from reconciler.session import DEFAULT_PARALLELISM, Session, Target, load_desired
+from reconciler.session import DEFAULT_PARALLELISM, Session
 
 
 def seed(accounts: int, templates: int) -> dict:

@@ -24,7 +24,10 @@ from .applying.applier import Options
 from .applying.result import ApplyResult
 from .desired import importer
 from .desired.config import DEFAULT_TOKEN_ENV
+from .desired.selection import Shard
+from .endpoint import serve_emulator
 from .errors import ReconcilerError
+from .inputs import IGNORE_FILE, load_desired, read_ignore, read_plan_file, saved_plan_among, write_baseline
 from .options import (
     DEFAULT_MAX_PLAN_AGE,
     account_option,
@@ -42,18 +45,7 @@ from .planning.drift import KINDS
 from .planning.plan import Plan
 from .render import apply as report
 from .render import auth as auth_report
-from .session import (
-    IGNORE_FILE,
-    Session,
-    Shard,
-    load_desired,
-    open_session,
-    read_ignore,
-    read_plan_file,
-    saved_plan_among,
-    serve_emulator,
-    write_baseline,
-)
+from .session import Session, open_session
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_DEFERRED = 0, 1, 2, 3
 # Usage errors (an unknown flag, a bad value) exit 1, not click's 2: ``plan --detailed-exitcode``

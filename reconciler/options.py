@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 
+from .desired.selection import parse_shard
+from .endpoint import DEFAULT_SEED
 from .errors import ReconcilerError
 from .ledgerlock import DEFAULT_TIMEOUT as LOCK_TIMEOUT
-from .session import DEFAULT_PARALLELISM, DEFAULT_SEED, parse_shard
+from .session import DEFAULT_PARALLELISM
 
 account_option = click.option("--account", "accounts", multiple=True, help="Only this account (repeatable; with configs, not a plan file).")
 allow_destroy_option = click.option("--allow-destroy", is_flag=True, help="Allow deleting more templates than the safety limit.")

@@ -3,7 +3,9 @@
 It turns configs and the environment into Graph clients, reads live state in parallel, makes the
 plan and checks its safety, checks a saved plan against live state, applies, waits for review,
 and keeps the ledger. It returns results as data and prints nothing; ``cli.py`` renders them and
-picks exit codes. Benchmarks and other programs use it the same way::
+picks exit codes. What it reads from files is in ``inputs``; where Graph calls go, in
+``endpoint``; which accounts a run covers, in ``desired.selection``. Benchmarks and other programs
+use it the same way::
 
     with open_session(anchor="wabactl.yaml") as run:
         plan = run.plan(load_desired(["wabactl.yaml"]))
@@ -15,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import os
-import pathlib
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,233 +29,27 @@ from . import ledger as ledgers
 from .applying import applier, review
 from .applying.result import ApplyResult
 from .desired import config, importer
-from .emulator import Emulator, SeedError
-from .errors import CredentialsError, EmulatorError, GraphError, PlanFileError, ReconcilerError, StalePlanError, TokenError
-from .globs import matches
-from .graph import DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, GraphClient
+from .desired.selection import Shard, fleet_keeps, in_shard, narrow, parse_shard
+from .endpoint import Target, graph_target, retry_policy, seconds_from
+from .errors import CredentialsError, GraphError, PlanFileError, ReconcilerError, StalePlanError, TokenError
+from .graph import DEFAULT_API_VERSION, GraphClient
 from .graph import auth as graph_auth
 from .graph import waba as graph_waba
-from .graph.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, check_base_url, clean_token
-from .graph.retry import RetryPolicy
+from .graph.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, clean_token
+from .inputs import Ignore, changed_files, config_digests, ledger_file, load_desired
 from .ledger import Ledger
 from .ledgerlock import LedgerLock
-from .model import DesiredAccount, DesiredState, Fleet, LiveAccount, WabaFilter
-from .planning import planfile, preflight, safety
-from .planning.drift import DriftReport, IgnoreRules, Observed, baseline_text, drift_report, parse_ignore
+from .model import DesiredAccount, DesiredState, Fleet, LiveAccount
+from .planning import preflight, safety
+from .planning.drift import DriftReport, Observed, drift_report
 from .planning.plan import AccountFailure, FleetFound, Plan, Source
 from .planning.planner import make_plan
 from .planning.staleness import refuse_if_moved, refuse_if_older
 
 DEFAULT_PARALLELISM = 8  # accounts read at once; each account's own calls stay sequential
-DEFAULT_SEED = pathlib.Path(__file__).resolve().parent.parent / "examples" / "seed.yaml"
-STATE_DIR = ".wabactl"
-IGNORE_FILE = ".wabactl-driftignore"
 
 Item = TypeVar("Item")
 Value = TypeVar("Value")
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where Graph calls go; for an in-process emulator, the tokens its seed knows."""
-
-    base_url: str
-    seed_tokens: tuple[str, ...] = ()
-
-
-@contextlib.contextmanager
-def graph_target(emulator_seed: str | None, environ: Mapping[str, str]) -> Iterator[Target]:
-    """An in-process emulator, or WABACTL_GRAPH_URL (default: Meta's Graph API)."""
-    if emulator_seed is None:
-        yield Target(check_base_url(environ.get("WABACTL_GRAPH_URL") or DEFAULT_GRAPH_URL))
-        return
-    try:
-        running = start_emulator(emulator_seed)
-    except EmulatorError as error:
-        raise EmulatorError(f"cannot start the emulator: {error}") from error
-    try:
-        yield Target(running.url, tuple(running.world.tokens))
-    finally:
-        running.stop()
-
-
-def start_emulator(seed: str | None, port: int = 0, state_file: str | None = None) -> Emulator:
-    """A Graph API emulator on loopback, serving in a background thread."""
-    try:
-        return Emulator(seed, port=port, state_file=state_file).start()
-    except (SeedError, OSError, ValueError) as error:
-        raise EmulatorError(str(error)) from error
-
-
-def retry_policy(environ: Mapping[str, str]) -> RetryPolicy:
-    """The retry policy, with the first wait from ``WABACTL_RETRY_BACKOFF`` (seconds) when set."""
-    return RetryPolicy(backoff=seconds_from(environ, "WABACTL_RETRY_BACKOFF", RetryPolicy.backoff, most=60))
-
-
-def seconds_from(environ: Mapping[str, str], name: str, default: float, most: float) -> float:
-    """A number of seconds from an environment variable, from 0 to ``most``; ``default`` when unset."""
-    raw = environ.get(name)
-    if not raw:
-        return default
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= most:
-        raise ReconcilerError(f"{name} must be a number of seconds from 0 to {most:g}; got {raw!r}")
-    return seconds
-
-
-def serve_emulator(seed: str | None, port: int, state_file: str | None, ready: Callable[[str], None]) -> None:
-    """Run an emulator until interrupted (Ctrl-C); ``ready`` is told its URL once it listens."""
-    running = start_emulator(seed, port, state_file)
-    try:
-        ready(running.url)
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running.stop()
-
-
-def parse_shard(text: str | None) -> Shard | None:
-    """``I/N`` as (I, N), 1 <= I <= N; None for None."""
-    if text is None:
-        return None
-    match = re.fullmatch(r"\s*([0-9]{1,6})\s*/\s*([0-9]{1,6})\s*", text)
-    if not match:
-        raise ReconcilerError(f"shard {text!r} is not I/N, e.g. 1/3 for the first of three shards")
-    index, count = int(match.group(1)), int(match.group(2))
-    if not 1 <= index <= count:
-        raise ReconcilerError(f"shard {text!r}: I must be from 1 to N, and N at least 1 (1/3, 2/3 and 3/3 make three shards)")
-    return index, count
-
-
-def read_plan_file(path: str) -> Plan:
-    """A saved plan; a config file given instead is named as one."""
-    kind = planfile.written_by_wabactl(path)
-    if kind is None and config.looks_like_config(path):
-        raise PlanFileError(f"{path} is a config file, not a plan file: plan it with `wabactl plan {path}`, "
-                            f"or save a plan with `wabactl plan {path} --out plan.json`")
-    if kind is not None and kind != planfile.FORMAT:
-        raise PlanFileError(f"{path} is {planfile.KINDS.get(kind, kind)}, not a plan file: make one with `wabactl plan CONFIG --out plan.json`")
-    return planfile.load(path)
-
-
-def saved_plan_among(paths: Sequence[str]) -> Plan | None:
-    """The saved plan when ``paths`` is one plan file; None when they are config files."""
-    saved = [path for path in paths if planfile.looks_like_plan(path)]
-    if saved and len(paths) > 1:
-        raise ReconcilerError(f"{saved[0]} is a plan file: apply takes one plan file, or config files, not both")
-    return planfile.load(paths[0]) if saved else None
-
-
-def config_digests(paths: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """Each config file (directories expanded) with the digest of its bytes."""
-    digests = []
-    for path in config.config_files(paths):
-        try:
-            digest = hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
-        except OSError:
-            digest = "0" * 64  # unreadable: loading the config says why
-        digests.append((path, f"sha256:{digest}"))
-    return tuple(digests)
-
-
-def _changed(was: tuple[tuple[str, str], ...], now: tuple[tuple[str, str], ...]) -> list[str]:
-    """Files added, removed or edited between two digest lists."""
-    return sorted({path for path, _ in set(was) ^ set(now)})
-
-
-def load_desired(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
-    """The config files' desired state, narrowed to ``accounts`` when any are named. With fleets,
-    the names are checked once discovery has found the fleets' accounts (``Session.select``)."""
-    for path in paths:
-        kind = planfile.written_by_wabactl(path)
-        if kind == planfile.FORMAT:
-            raise PlanFileError(f"{path} is a plan file, not a config: render it with `wabactl show {path}`, "
-                                f"or carry it out with `wabactl apply {path}`")
-        if kind is not None:
-            raise PlanFileError(f"{path} is {planfile.KINDS.get(kind, kind)} wabactl wrote, not a config")
-    desired = config.load(paths)
-    if not accounts or desired.fleets:
-        return desired
-    return dataclasses.replace(desired, accounts=tuple(narrow(desired.accounts, accounts)))
-
-
-Shard = tuple[int, int]  # (I, N): the I-th of N shards, from 1
-
-
-def in_shard(waba_id: str, shard: Shard) -> bool:
-    """Whether the WABA falls in shard I of N: by a hash of its id alone, so adding or removing an
-    account never moves another to a different shard."""
-    index, count = shard
-    return int(hashlib.sha256(waba_id.encode()).hexdigest(), 16) % count == index - 1
-
-
-def narrow(accounts: Sequence[DesiredAccount], names: Sequence[str] = (), shard: Shard | None = None) -> list[DesiredAccount]:
-    """The accounts named (all when none are), then those in ``shard``; an unknown name is an error."""
-    known = {a.name for a in accounts}
-    unknown = sorted(set(names) - known)
-    if unknown:
-        shown = ", ".join(sorted(known)[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
-        raise ReconcilerError(f"no such account: {', '.join(unknown)} (known: {shown or 'none'})")
-    chosen = [a for a in accounts if not names or a.name in names]
-    return [a for a in chosen if shard is None or in_shard(a.waba_id, shard)]
-
-
-def fleet_keeps(fleet: Fleet, waba_id: str, name: str | None) -> bool:
-    """Whether the fleet's include and exclude filters keep this WABA."""
-    def hit(rules: WabaFilter) -> bool:
-        return waba_id in rules.ids or (name is not None and any(matches(glob, name) for glob in rules.names))
-
-    return (fleet.include.empty or hit(fleet.include)) and not hit(fleet.exclude)
-
-
-def ledger_file(state_dir: str | None, anchor: str) -> str:
-    """The ledger in ``state_dir``, by default ``.wabactl`` beside ``anchor`` (the first config)."""
-    if state_dir is None:
-        folder = anchor if os.path.isdir(anchor) else os.path.dirname(os.path.abspath(anchor))
-        state_dir = os.path.join(folder, STATE_DIR)
-    return ledgers.ledger_path(state_dir)
-
-
-@dataclass(frozen=True)
-class Ignore:
-    """The drift ignore file beside the config, and its rules (none when there is no file)."""
-
-    path: str | None = None
-    rules: IgnoreRules = field(default_factory=IgnoreRules)
-    text: str = ""
-
-
-def ignore_file_for(anchor: str) -> str:
-    """``.wabactl-driftignore`` beside ``anchor`` (the first config file, or its directory)."""
-    folder = anchor if os.path.isdir(anchor) else os.path.dirname(os.path.abspath(anchor))
-    return os.path.join(folder, IGNORE_FILE)
-
-
-def read_ignore(anchor: str) -> Ignore:
-    """The ignore file beside ``anchor``; an absent one ignores nothing."""
-    path = ignore_file_for(anchor)
-    try:
-        text = pathlib.Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Ignore()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ReconcilerError(f"{path}: cannot read the drift ignore file: {getattr(error, 'strerror', None) or error}") from error
-    return Ignore(path, IgnoreRules(parse_ignore(text)), text)
-
-
-def write_baseline(anchor: str, report: DriftReport, ignore: Ignore) -> tuple[str, int]:
-    """Add the report's findings to the ignore file beside ``anchor``; the file and how many were added."""
-    path = ignore.path or ignore_file_for(anchor)
-    before = set(parse_ignore(ignore.text))
-    text = baseline_text(ignore.text, report.findings, report.created_at)
-    added = len(set(parse_ignore(text)) - before)
-    if added:
-        pathlib.Path(path).write_text(text, encoding="utf-8")
-    return path, added
 
 
 @dataclass(frozen=True)
@@ -465,7 +259,7 @@ class Session:
         if missing:
             raise PlanFileError(f"the plan was made from {', '.join(missing)}, which cannot be found from {os.getcwd()}; "
                                 "run apply from the folder plan ran in (config paths are recorded as given)")
-        moved = [f"{path}: changed since the plan was made" for path in _changed(source.files, config_digests(source.paths))]
+        moved = [f"{path}: changed since the plan was made" for path in changed_files(source.files, config_digests(source.paths))]
         if moved:
             raise StalePlanError("the config changed since the plan was made; nothing was applied. Run plan again. What moved:\n"
                                  + "\n".join(f"  {line}" for line in moved))

@@ -19,6 +19,7 @@ RANKS = [
     ("reconciler.planning",),
     ("reconciler.applying",),
     ("reconciler.render",),
+    ("reconciler.endpoint", "reconciler.inputs"),
     ("reconciler.session",),
     ("reconciler.options",),
     ("reconciler.cli",),

@@ -8,10 +8,12 @@ import json
 import pytest
 
 from reconciler.applying.result import Outcome
+from reconciler.endpoint import Target
 from reconciler.errors import CredentialsError, ReconcilerError, StalePlanError
+from reconciler.inputs import load_desired
 from reconciler.ledger import Ledger
 from reconciler.planning import planfile
-from reconciler.session import Session, Target, load_desired, open_session
+from reconciler.session import Session, open_session
 
 from conftest import OTHER_WABA, TOKEN, WABA, body, seed_with, template, write_config
 
