@@ -189,3 +189,14 @@ def test_drift_names_the_set_a_template_came_from(load, wabactl, tmp_path):
     findings = [(a["account"], f["kind"], f["set"]) for a in json.loads(result.stdout)["accounts"] for f in a["findings"]]
     assert findings == [("acme", "status", "core")]
     assert "status template.welcome[en_US]: PAUSED" in wabactl("drift", path).stdout and "(set core)" in wabactl("drift", path).stdout
+
+
+def test_a_saved_plan_is_stale_when_the_fleet_finds_another_wabas(load, wabactl, tmp_path):
+    graph = load(fleet_seed(5))
+    path = fleet_config(tmp_path)
+    saved = tmp_path / "plan.json"
+    assert wabactl("plan", path, "--out", str(saved)).exit_code == 0
+    graph.control("POST", "reset", {"seed": fleet_seed(6)})
+    result = wabactl("apply", str(saved))
+    assert result.exit_code == 1 and f"partners/{waba_id(5)}: in the config now, not in the plan" in result.stderr
+    assert [e for e in graph.log() if e["method"] in ("POST", "DELETE")] == []
