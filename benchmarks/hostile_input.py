@@ -22,6 +22,7 @@ from pathlib import Path
 
 import requests
 import yaml
+from _emulator import emulator_process
 
 WABA = "102290129340398"
 TOKEN = "bench-token"
@@ -62,13 +63,8 @@ INPUTS = {"YAML alias bomb": (alias_bomb, 2.0), "10,000-deep nesting": (deep_nes
 def emulator(folder: Path) -> Iterator[str]:
     seed = folder / "seed.yaml"
     seed.write_text(yaml.safe_dump(SEED))
-    process = subprocess.Popen([sys.executable, "-m", "reconciler", "emulator", "--seed", str(seed)], stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        yield line.rsplit(" ", 1)[-1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with emulator_process(str(seed)) as url:
+        yield url
 
 
 def run(args: list[str], environ: dict[str, str], limit: float) -> tuple[float, int, str]:

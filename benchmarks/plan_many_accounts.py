@@ -12,16 +12,14 @@ times and their ratio, measured in the same run.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import requests
 import yaml
+from _emulator import emulator_process
 
 from reconciler.endpoint import Target
 from reconciler.inputs import load_desired
@@ -66,18 +64,6 @@ def timed_plan(path: str, url: str, workers: int) -> float:
     run.close()
     assert not plan.has_changes(), "the benchmark config should match the seed"
     return elapsed
-
-
-@contextlib.contextmanager
-def emulator_process(seed_path: str) -> Iterator[str]:
-    process = subprocess.Popen([sys.executable, "-m", "reconciler", "emulator", "--seed", seed_path],
-                               stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        yield line.rsplit(" ", 1)[-1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import os
 import pathlib
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -28,6 +28,7 @@ from .desired.selection import Shard
 from .endpoint import serve_emulator
 from .errors import ReconcilerError
 from .inputs import IGNORE_FILE, load_desired, read_ignore, read_plan_file, saved_plan_among, write_baseline
+from .model import DesiredState
 from .options import (
     DEFAULT_MAX_PLAN_AGE,
     account_option,
@@ -88,6 +89,14 @@ def echo_warnings(run: Session) -> None:
     run.warnings.clear()
 
 
+def loaded(paths: Sequence[str], accounts: Sequence[str] = ()) -> DesiredState:
+    """The config, its warnings printed (translations that differ where no languages are declared)."""
+    desired = load_desired(paths, accounts)
+    for warning in desired.warnings:
+        echo_err(f"warning: {warning}")
+    return desired
+
+
 def echo_failures(made: Plan, run: Session, also: report.Report | None = None) -> None:
     """Each account that could not be planned (with its traceback under --debug)."""
     for failure in made.failures if debugging() else ():
@@ -133,7 +142,7 @@ def main(debug: bool) -> None:
 @handle_errors
 def validate(paths: tuple[str, ...]) -> int:
     """Check config files without touching the network."""
-    click.echo(render.config_summary(load_desired(paths)))
+    click.echo(render.config_summary(loaded(paths)))
     return EXIT_OK
 
 
@@ -147,7 +156,7 @@ def validate(paths: tuple[str, ...]) -> int:
 def plan(paths: tuple[str, ...], fmt: str, out: str | None, detailed_exitcode: bool, accounts: tuple[str, ...], shard: Shard | None,
          allow_destroy: bool, no_color: bool, parallelism: int, state_dir: str | None, emulator_seed: str | None) -> int:
     """Show how live state differs from the config."""
-    desired = load_desired(paths, accounts)
+    desired = loaded(paths, accounts)
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
         read_progress(run)
         echo_warnings(run)
@@ -196,7 +205,7 @@ def drift(paths: tuple[str, ...], fmt: str, out: str | None, ignore_kinds: tuple
     """Report every way live state differs from the config or from health: changes plan would make,
     unmanaged objects, statuses, recategorisation, quality, the account's review. Exit 2 when
     there are findings."""
-    desired = load_desired(paths, accounts)
+    desired = loaded(paths, accounts)
     ignore = read_ignore(paths[0])
     with open_session(paths[0], state_dir, emulator_seed, parallelism) as run:
         read_progress(run)
@@ -239,17 +248,17 @@ def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_revie
     """Make live state match the config, or carry out a saved plan (`apply PLANFILE`)."""
     stored = saved_plan_among(paths)
     _refuse_unused(stored is not None, wait, wait_for_review)
-    desired = None if stored else load_desired(paths, accounts)  # a bad config is refused before anything else happens
+    desired = None if stored else loaded(paths, accounts)  # a bad config is refused before anything else happens
     anchor = stored.source.paths[0] if stored and stored.source else paths[0]  # the ledger sits beside the config
     say = click.echo if fmt == "text" else echo_err  # with markdown or json, standard output holds only the report
     with open_session(anchor, state_dir, emulator_seed, parallelism, lock_timeout=lock_timeout) as run:
         read_progress(run)
         echo_warnings(run)
         if stored:
-            chosen = run.verify_saved(stored, allow_destroy, accounts, max_plan_age or DEFAULT_MAX_PLAN_AGE)
+            chosen = run.verify_saved(stored, allow_destroy, accounts, max_plan_age or DEFAULT_MAX_PLAN_AGE, shard)
             echo_warnings(run)
         else:
-            chosen = run.plan_config(paths, accounts, allow_destroy, desired)
+            chosen = run.plan_config(paths, accounts, allow_destroy, desired, shard)
             echo_warnings(run)
             say(render.render(chosen, "text", use_color(no_color) and fmt == "text"), nl=False)
             if not _confirmed(chosen, auto_approve, say):
@@ -316,7 +325,7 @@ def apply_exit_code(result: ApplyResult, applied: Plan) -> int:
     good (protect, forbid, a refused category change, a failed or uncertain write, an account that
     could not be planned, an unwritten ledger); else 3 when what is left waits on time (creation
     budget, edit quota, a name lock)."""
-    if result.stopped or applied.failures or result.ledger_error or result.blocked:
+    if result.stopped or applied.failures or applied.fleets_failed or result.ledger_error or result.blocked:
         return EXIT_ERROR
     return EXIT_DEFERRED if result.waiting else EXIT_OK
 
@@ -332,11 +341,11 @@ def auth(paths: tuple[str, ...], fmt: str, accounts: tuple[str, ...], parallelis
     """Check each account's token with Meta's debug_token: valid, type, expiry, permissions, and
     whether the WABA is among its granular targets. Exit 1 when Meta would refuse an account for
     certain (or a token could not be checked), 0 when there are warnings at most."""
-    desired = load_desired(paths, accounts)
+    desired = loaded(paths, accounts)
     with open_session(None, emulator_seed=emulator_seed, parallelism=parallelism) as run:
-        chosen, found = run.select(desired, accounts)
-        checks = run.check_tokens(chosen.accounts)
-    errors = [f"fleet {f.fleet}: {f.error}" for f in found if f.error]
+        selected = run.select(desired, accounts)
+        checks = run.check_tokens(selected.desired.accounts)
+    errors = [f"fleet {f.fleet}: {f.error}" for f in selected.fleets if f.error] + [f"{f.account}: {f.error}" for f in selected.refused]
     click.echo(auth_report.dumps(checks, errors) if fmt == "json" else auth_report.text(checks, errors), nl=False)
     refused = errors or any(c.problems or c.info is None for c in checks)
     return EXIT_ERROR if refused else EXIT_OK

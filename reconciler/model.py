@@ -169,6 +169,7 @@ class Fleet:
 class DesiredState:
     accounts: tuple[DesiredAccount, ...]
     fleets: tuple[Fleet, ...] = ()
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # for the person: e.g. translations that differ
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,15 @@ class Imported:
     users: int
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What a run covers: the accounts, what each fleet found, and the WABAs left alone."""
+
+    desired: DesiredState
+    fleets: tuple[FleetFound, ...]
+    refused: tuple[AccountFailure, ...] = ()
+
+
 @dataclass
 class Session:
     """One run against one Graph API: a client per account, the ledger, the worker count."""
@@ -175,10 +184,10 @@ class Session:
 
         No safety valve applies: drift writes nothing, and a plan the valves would refuse is
         exactly what a drift report must show."""
-        desired, found = self.select(desired, names, shard)
-        made, pairs = self._read_and_plan(desired, with_review=True)
-        unlisted = tuple(AccountFailure(f"{fleet.fleet}/*", fleet.business_id, fleet.error) for fleet in found if fleet.error is not None)
-        made = dataclasses.replace(made, failures=made.failures + unlisted)
+        selected = self.select(desired, names, shard)
+        made, pairs = self._read_and_plan(selected.desired, with_review=True)
+        unlisted = tuple(AccountFailure(f"fleet {fleet.fleet}", fleet.business_id, fleet.error) for fleet in selected.fleets if fleet.error is not None)
+        made = dataclasses.replace(made, failures=made.failures + selected.refused + unlisted)
         by_name = {a.account: a for a in made.accounts}
         observed = [Observed(account, live, by_name[account.name]) for account, live in pairs]
         ignore = ignore or Ignore()
@@ -190,27 +199,40 @@ class Session:
         ``desired`` when already loaded from them), recording them in the plan."""
         desired = desired or load_desired(paths, accounts)
         files = config_digests(paths)
-        chosen, found = self.select(desired, accounts, shard)
-        planned = self.plan(chosen, allow_destroy)
+        selected = self.select(desired, accounts, shard)
+        planned = self.plan(selected.desired, allow_destroy)
         source = Source(tuple(paths), files, tuple(accounts), None if shard is None else f"{shard[0]}/{shard[1]}")
-        return dataclasses.replace(planned, source=source, fleets=found)
+        return dataclasses.replace(planned, source=source, fleets=selected.fleets, failures=planned.failures + selected.refused)
 
     # --- fleets --------------------------------------------------------------------------------
 
-    def select(self, desired: DesiredState, names: Sequence[str] = (), shard: Shard | None = None) -> tuple[DesiredState, tuple[FleetFound, ...]]:
+    def select(self, desired: DesiredState, names: Sequence[str] = (), shard: Shard | None = None) -> Selection:
         """The accounts to work on: the explicit ones and those the fleets find, narrowed to
-        ``names`` and ``shard``; and what each fleet found (or why it could not look)."""
-        discovered, found = self.discover(desired)
-        chosen = narrow([*desired.accounts, *discovered], names, shard)
+        ``names`` and ``shard``; what each fleet found (or why it could not look); and the WABAs
+        left alone because more than one fleet may claim them. Fleets are not listed at all when
+        every name given is an explicit account."""
+        explicit = {a.name for a in desired.accounts}
+        looks = not names or not set(names) <= explicit
+        discovered, found, refused = self.discover(desired) if looks else ([], (), [])
+        known = {a.name for a in discovered} | {f.account for f in refused}
+        chosen = narrow([*desired.accounts, *discovered], [n for n in names if n not in known] if names else (), None)
+        chosen = [a for a in chosen if not names or a.name in names]
+        chosen = [a for a in chosen if shard is None or in_shard(a.waba_id, shard)]
+        refused = [f for f in refused if (not names or f.account in names) and (shard is None or in_shard(f.waba_id, shard))]
+        if names and not chosen and not refused:
+            raise ReconcilerError(f"no account left: {', '.join(names)} " + (f"not in shard {shard[0]}/{shard[1]}" if shard else "selected nothing"))
         kept = {a.name for a in chosen}
         found = tuple(dataclasses.replace(f, accounts=tuple(n for n in f.accounts if n in kept)) for f in found)
-        return DesiredState(tuple(sorted(chosen, key=lambda a: a.name))), found
+        return Selection(DesiredState(tuple(sorted(chosen, key=lambda a: a.name))), found, tuple(refused))
 
-    def discover(self, desired: DesiredState) -> tuple[list[DesiredAccount], tuple[FleetFound, ...]]:
-        """Each fleet's accounts, from its business's WABA listings and its filters. A WABA an
-        explicit account manages stays that account's; one two fleets find goes to the first by
-        name. A fleet whose listing is refused is reported and found nothing; others go on."""
-        taken = {a.waba_id for a in desired.accounts}
+    def discover(self, desired: DesiredState) -> tuple[list[DesiredAccount], tuple[FleetFound, ...], list[AccountFailure]]:
+        """Each fleet's accounts, from its business's WABA listings and its filters.
+
+        A WABA belongs to one owner: an explicit account managing it keeps it; one that two fleets'
+        filters keep is left alone (an account failure naming both), and so is one that a fleet
+        whose listing was refused would also keep: acting on it could act against that fleet's
+        settings. A refused listing is reported and the other fleets go on."""
+        explicit = {a.waba_id for a in desired.accounts}
 
         def listed(fleet: Fleet) -> list[tuple[str, str | None]] | GraphError:
             try:
@@ -221,17 +243,36 @@ class Session:
                 self.errors[f"fleet {fleet.name}"] = error
                 return error
 
-        accounts: list[DesiredAccount] = []
-        found: list[FleetFound] = []
+        found: dict[str, FleetFound] = {}
+        failed: list[Fleet] = []
+        claims: dict[str, list[Fleet]] = {}
+        names: dict[str, str | None] = {}
         for fleet, wabas in zip(desired.fleets, self._parallel(listed, desired.fleets), strict=True):
             if isinstance(wabas, GraphError):
-                found.append(FleetFound(fleet.name, fleet.business_id, error=f"cannot list the WABAs of business {fleet.business_id}: {wabas}"))
+                found[fleet.name] = FleetFound(fleet.name, fleet.business_id, error=f"cannot list the WABAs of business {fleet.business_id}: {wabas}")
+                failed.append(fleet)
                 continue
-            mine = [fleet.account_for(waba) for waba, name in wabas if waba not in taken and fleet_keeps(fleet, waba, name)]
-            taken |= {a.waba_id for a in mine}
-            accounts += mine
-            found.append(FleetFound(fleet.name, fleet.business_id, tuple(a.name for a in mine)))
-        return accounts, tuple(found)
+            found[fleet.name] = FleetFound(fleet.name, fleet.business_id)
+            for waba, name in wabas:
+                if waba not in explicit and fleet_keeps(fleet, waba, name):
+                    claims.setdefault(waba, []).append(fleet)
+                    names[waba] = name
+        accounts: list[DesiredAccount] = []
+        refused: list[AccountFailure] = []
+        for waba, fleets in sorted(claims.items()):
+            label = f"WABA {waba}" + (f" ({names[waba]})" if names[waba] else "")
+            unknown = [f.name for f in failed if fleet_keeps(f, waba, names[waba])]
+            if len(fleets) > 1:
+                refused.append(AccountFailure(f"{fleets[0].name}/{waba}", waba, f"{label} is kept by fleets {', '.join(f.name for f in fleets)}: "
+                                              "a WABA belongs to one fleet; narrow their include or exclude. It is left alone."))
+            elif unknown:
+                refused.append(AccountFailure(f"{fleets[0].name}/{waba}", waba, f"{label}: fleet {', '.join(unknown)} could not list its WABAs "
+                                              "and its filters would keep this one too; it is left alone until that fleet can be read."))
+            else:
+                account = fleets[0].account_for(waba)
+                accounts.append(account)
+                found[fleets[0].name] = dataclasses.replace(found[fleets[0].name], accounts=found[fleets[0].name].accounts + (account.name,))
+        return accounts, tuple(found[f.name] for f in desired.fleets), refused
 
     def verify_saved(self, saved: Plan, allow_destroy: bool = False, accounts: Sequence[str] = (),
                      max_age: dt.timedelta | None = None, shard: Shard | None = None) -> Plan:

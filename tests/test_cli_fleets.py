@@ -11,7 +11,7 @@ import operator
 import pytest
 import yaml
 
-from conftest import BASE_SEED, WABA, body, template
+from conftest import BASE_SEED, BUSINESS, WABA, body, template
 
 FLEET_BUSINESS = "333000000000001"
 
@@ -198,5 +198,80 @@ def test_a_saved_plan_is_stale_when_the_fleet_finds_another_wabas(load, wabactl,
     assert wabactl("plan", path, "--out", str(saved)).exit_code == 0
     graph.control("POST", "reset", {"seed": fleet_seed(6)})
     result = wabactl("apply", str(saved))
-    assert result.exit_code == 1 and f"partners/{waba_id(5)}: in the config now, not in the plan" in result.stderr
+    assert result.exit_code == 1 and f"partners/{waba_id(5)}: found by fleet partners now, not in the plan" in result.stderr
     assert [e for e in graph.log() if e["method"] in ("POST", "DELETE")] == []
+
+
+def test_apply_honours_shard_from_configs_and_from_a_plan_file(load, wabactl, tmp_path):
+    graph = load(fleet_seed(12))
+    path = fleet_config(tmp_path, exclude={"ids": []})
+    first = [a["account"] for a in json.loads(wabactl("plan", path, "--format", "json", "--shard", "1/3").stdout)["accounts"]]
+    assert wabactl("apply", path, "--auto-approve", "--shard", "1/3").exit_code == 0
+    touched = {e["path"].split("/")[2] for e in graph.log() if e["method"] == "POST"}
+    assert touched == {name.split("/")[1] for name in first}
+    saved = tmp_path / "plan.json"
+    assert wabactl("plan", path, "--out", str(saved)).exit_code == 0
+    graph.control("DELETE", "requests")
+    assert wabactl("apply", str(saved), "--shard", "2/3").exit_code == 0
+    second = [a["account"] for a in json.loads(wabactl("plan", path, "--format", "json", "--shard", "2/3").stdout)["accounts"]]
+    assert {e["path"].split("/")[2] for e in graph.log() if e["method"] == "POST"} == {name.split("/")[1] for name in second}
+
+
+def test_a_waba_two_fleets_keep_is_left_alone(load, wabactl, tmp_path):
+    graph = load(fleet_seed(3))
+    path = write(tmp_path / "c.yaml", {
+        "template_sets": {"core": {"templates": {"welcome": greeting("Hi {{1}}, welcome.")}}},
+        "fleets": {"a": {"business_id": FLEET_BUSINESS, "use": ["core"], "include": {"names": ["Shop *"]}},
+                   "b": {"business_id": FLEET_BUSINESS, "use": ["core"], "include": {"ids": [waba_id(1)]}}}})
+    result = wabactl("apply", path, "--auto-approve")
+    assert result.exit_code == 1
+    assert f"WABA {waba_id(1)} (Shop 1) is kept by fleets a, b" in result.stdout
+    assert {e["path"].split("/")[2] for e in graph.log() if e["method"] == "POST"} == {waba_id(0), waba_id(2)}
+
+
+def test_a_refused_listing_keeps_other_fleets_off_the_wabas_it_would_keep(load, wabactl, tmp_path):
+    graph = load(fleet_seed(3))
+    path = write(tmp_path / "c.yaml", {
+        "template_sets": {"core": {"templates": {"welcome": greeting("Hi {{1}}, welcome.")}}},
+        "fleets": {"a": {"business_id": BUSINESS, "use": ["core"]},
+                   "b": {"business_id": FLEET_BUSINESS, "use": ["core"], "include": {"ids": [waba_id(0)]}}}})
+    graph.control("POST", "faults", {"kind": "error", "path": f"/{BUSINESS}/*", "status": 403, "code": 200})
+    result = wabactl("apply", path, "--auto-approve")
+    assert result.exit_code == 1 and "fleet a could not list its WABAs" in result.stdout
+    assert [e for e in graph.log() if e["method"] == "POST"] == []
+
+
+def test_explicit_accounts_can_be_chosen_while_a_fleet_is_refused(load, wabactl, tmp_path):
+    graph = load(fleet_seed(3))
+    data = yaml.safe_load(open(fleet_config(tmp_path)))
+    data["accounts"] = {"flagship": {"waba_id": WABA, "templates": {"welcome": greeting("Hi {{1}}, welcome.")}}}
+    path = write(tmp_path / "c.yaml", data)
+    graph.control("POST", "faults", {"kind": "error", "path": f"/{FLEET_BUSINESS}/*", "status": 403, "code": 200})
+    assert wabactl("apply", path, "--auto-approve").exit_code == 1  # the fleet failing is an error
+    saved = tmp_path / "plan.json"
+    assert wabactl("plan", path, "--account", "flagship", "--out", str(saved)).exit_code == 0 and saved.exists()
+
+
+def test_an_account_outside_the_shard_is_named(load, wabactl, tmp_path):
+    load(fleet_seed(12))
+    path = fleet_config(tmp_path, exclude={"ids": []})
+    one = json.loads(wabactl("plan", path, "--format", "json", "--shard", "1/3").stdout)["accounts"][0]["account"]
+    result = wabactl("plan", path, "--account", one, "--shard", "2/3")
+    assert result.exit_code == 1 and "not in shard 2/3" in result.stderr
+
+
+def test_translations_that_differ_without_declared_languages_are_a_warning(load, wabactl, tmp_path):
+    load(fleet_seed())
+    path = write(tmp_path / "c.yaml", {"accounts": {"acme": {"waba_id": waba_id(0), "templates": {"order": {
+        "category": "UTILITY", "languages": {"en_US": {"components": [body("Order {{1}} ships {{2}}.", "#1", "today")]},
+                                             "es": {"components": [body("Pedido {{1}} sale hoy.", "#1")]}}}}}}})
+    result = wabactl("validate", path)
+    assert result.exit_code == 0 and "warning:" in result.stderr and "template order[es]: BODY has 1 variable" in result.stderr
+
+
+@pytest.mark.parametrize("languages", [5, True, "en_US"])
+def test_languages_that_are_not_a_list_is_one_problem(wabactl, tmp_path, languages):
+    path = write(tmp_path / "c.yaml", {"template_sets": {"core": {"languages": languages, "templates": {"welcome": greeting("Hi {{1}}.")}}},
+                                       "accounts": {"acme": {"waba_id": WABA, "use": ["core"]}}})
+    result = wabactl("validate", path)
+    assert result.exit_code == 1 and "languages" in result.stderr and "Traceback" not in result.output

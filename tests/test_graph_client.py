@@ -11,7 +11,7 @@ from reconciler.graph import GraphClient
 from reconciler.graph import waba as graph_waba
 from reconciler.graph.retry import RetryPolicy
 
-from conftest import BUSINESS, WABA, body, seed_with, template
+from conftest import BUSINESS, TOKEN, WABA, body, seed_with, template
 
 
 @pytest.fixture
@@ -166,3 +166,14 @@ def test_a_try_that_lands_late_is_not_mistaken_for_a_refusal(load, emulator):
     assert created and posts == [(200, None), (400, 2388024)]  # the retry's refusal is the first try's echo
     rows = [r for r in graph.get(f"{WABA}/message_templates").json()["data"] if r["name"] == "late"]
     assert len(rows) == 1 and rows[0]["id"] == created
+
+
+def test_meta_s_error_text_quoting_the_token_is_masked(load, client):
+    graph = load()
+    quoted = json.dumps({"error": {"message": f"Malformed access token {TOKEN}", "error_user_msg": f"bad {TOKEN}",
+                                   "type": "OAuthException", "code": 190, "fbtrace_id": "x"}})
+    graph.control("POST", "faults", {"kind": "malformed", "status": 400, "raw_body": quoted, "content_type": "application/json"})
+    with pytest.raises(GraphError) as caught:
+        client.get(WABA, {"fields": "name"})
+    assert caught.value.code == 190 and TOKEN not in str(caught.value) and "[token]" in str(caught.value)
+    assert TOKEN not in (caught.value.user_message or "")

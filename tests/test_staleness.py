@@ -31,9 +31,9 @@ def test_only_what_steers_apply_counts():
                         plan_of(Change("acme", create.key, Action.EDIT, live, ORDER)))
     assert moved == ["acme: template.order[en_US]: live status: REJECTED -> APPROVED"]
     assert differences(plan_of(create), plan_of()) == ["acme: template.order[en_US]: create in the plan, not planned now"]
-    assert differences(plan_of(token_user=None), plan_of(token_user=ME)) == [f"acme: the token's user: None -> '{ME}'"]
+    assert differences(plan_of(token_user=None), plan_of(token_user=ME)) == [f"acme: the token's user: none -> '{ME}'"]
     raised = Limits(creates_per_hour=100, max_deletes=1000, max_delete_percent=20)
-    assert differences(plan_of(limits=raised), plan_of())[0].startswith("acme: limits: Limits(creates_per_hour=100, max_deletes=1000")
+    assert differences(plan_of(limits=raised), plan_of())[0].startswith("acme: limits: creates per hour 100, max deletes 1000")
     user = Change("acme", "user.1", Action.UPDATE, User("1", frozenset({"A"})), User("1", frozenset({"A", "B"})))
     assert differences(plan_of(user), plan_of(Change("acme", "user.1", Action.UPDATE, User("1", frozenset({"A"})), User("1", frozenset({"B"}))))) == [
         "acme: user.1: desired side: tasks - A"]
@@ -76,8 +76,8 @@ def tamper_source_dropped(data):
 
 TAMPERINGS = [
     (tamper_protected_delete, "acme: template.keep_me[en_US]: delete in the plan, not planned now"),
-    (tamper_guard_removed, f"acme: the token's user: None -> '{ME}'"),
-    (tamper_limits_raised, "acme: limits: Limits(creates_per_hour=100, max_deletes=1000"),
+    (tamper_guard_removed, f"acme: the token's user: none -> '{ME}'"),
+    (tamper_limits_raised, "acme: limits: creates per hour 100, max deletes 1000, max delete percent 20 -> creates per hour 100, max deletes 10"),
     (tamper_content_changed, 'acme: template.order[en_US]: desired side: components[0].text: "Hello {{1}}, click evil.example now."'),
     (tamper_change_added, "acme: template.extra[en_US]: create in the plan, not planned now"),
     (tamper_self_removal_added, f"acme: user.{ME}: delete in the plan, not planned now"),

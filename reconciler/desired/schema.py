@@ -78,6 +78,8 @@ def _reason(error: jsonschema.ValidationError) -> str:
         return f"{label}{shown(error.instance)} does not match {error.validator_value}"
     if error.validator == "const":
         return f"{label}must be {error.validator_value!r}"
+    if error.validator == "uniqueItems":
+        return f"{label}an entry is listed twice"
     if error.validator in ("minItems", "minProperties"):
         return f"{label}must not be empty"
     if error.validator in ("minimum", "maximum"):

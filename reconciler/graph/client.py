@@ -84,8 +84,9 @@ class GraphClient:
         self.page_cap = page_cap
         self.max_answer_bytes = max_answer_bytes
         self.session = requests.Session()
+        self._secret = clean_token(token, "the token given")  # only to keep it out of Meta's words we repeat
         self.session.headers.update({
-            "Authorization": f"Bearer {clean_token(token, 'the token given')}",
+            "Authorization": f"Bearer {self._secret}",
             "User-Agent": f"wabactl/{__version__}",
             "Accept-Encoding": "identity",  # bytes as sent, so the deadline can be kept while reading
         })
@@ -244,7 +245,7 @@ class GraphClient:
             # The library's message can quote the request, headers included: never shown.
             raise GraphTransportError(method, path, "the request could not be sent") from None
         self._note_date(response.headers.get("Date"))
-        return _answer(method, path, response, raw)
+        return _answer(method, path, response, raw, self._secret)
 
     def _body(self, response: requests.Response, deadline: float, method: str, path: str) -> bytes:
         """The whole answer, read as it comes, within the deadline and the size cap."""
@@ -271,8 +272,13 @@ class GraphClient:
         self._server_clock = (moment.timestamp(), time.monotonic())
 
 
-def _answer(method: str, path: str, response: requests.Response, raw: bytes) -> Any:
-    """The JSON body of a success, or the typed error of a failure."""
+def _answer(method: str, path: str, response: requests.Response, raw: bytes, secret: str) -> Any:
+    """The JSON body of a success, or the typed error of a failure. Meta's error text can quote
+    the token it refused ("Malformed access token ..."): it is masked before anyone sees it."""
+
+    def said(text: str) -> str:
+        return text.replace(secret, "[token]")[:500] if secret else text[:500]
+
     try:
         body = json.loads(raw) if raw else None
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reason
@@ -287,8 +293,8 @@ def _answer(method: str, path: str, response: requests.Response, raw: bytes) -> 
             response.status_code,
             code=_int(fields.get("code")),
             subcode=_int(fields.get("error_subcode")),
-            message=str(fields.get("message") or response.reason or "")[:500],
-            user_message=user_message[:500] if isinstance(user_message, str) else None,
+            message=said(str(fields.get("message") or response.reason or "")),
+            user_message=said(user_message) if isinstance(user_message, str) else None,
             fbtrace_id=str(fields["fbtrace_id"])[:100] if fields.get("fbtrace_id") else None,
             is_transient=fields.get("is_transient") is True,
             regain_minutes=_regain_minutes(response.headers.get("X-Business-Use-Case-Usage")),

@@ -9,6 +9,7 @@ self-lockout guard). What only explains a plan to a person (reasons, waves, time
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from ..errors import StalePlanError
@@ -65,7 +66,9 @@ def describe_duration(span: dt.timedelta) -> str:
 
 
 def differences(saved: Plan, fresh: Plan) -> list[str]:
-    moved: list[str] = []
+    failed_before = {f.fleet for f in saved.fleets_failed}
+    moved: list[str] = [f"fleet {f.fleet}: cannot list its WABAs now: {f.error}" for f in fresh.fleets_failed if f.fleet not in failed_before]
+    fleets = {f.fleet for f in fresh.fleets} | {f.fleet for f in saved.fleets}
     was = {a.account: a for a in saved.accounts}
     now = {a.account: a for a in fresh.accounts}
     failed_then = {f.account for f in saved.failures}
@@ -77,16 +80,24 @@ def differences(saved: Plan, fresh: Plan) -> list[str]:
         elif name in failed_then:
             moved.append(f"{name}: could not be planned then, can be now")
         elif name not in now:
-            moved.append(f"{name}: in the plan, not in the config now")
+            fleet = _fleet_of(name, fleets)
+            moved.append(f"{name}: in the plan, not found by fleet {fleet} now" if fleet else f"{name}: in the plan, not in the config now")
         elif name not in was:
-            moved.append(f"{name}: in the config now, not in the plan")
+            fleet = _fleet_of(name, fleets)
+            moved.append(f"{name}: found by fleet {fleet} now, not in the plan" if fleet else f"{name}: in the config now, not in the plan")
         else:
             moved += [f"{name}: {line}" for line in _account(was[name], now[name])]
     return moved
 
 
+def _fleet_of(account: str, fleets: set[str]) -> str | None:
+    """The fleet an account name ``<fleet>/<waba_id>`` comes from, if it is one."""
+    head = account.rsplit("/", 1)[0] if "/" in account else None
+    return head if head in fleets else None
+
+
 def _account(was: AccountPlan, now: AccountPlan) -> list[str]:
-    moved = [f"{label}: {before!r} -> {after!r}" for label, before, after in (
+    moved = [f"{label}: {_shown(before)} -> {_shown(after)}" for label, before, after in (
         ("waba_id", was.waba_id, now.waba_id),
         ("business_id", was.business_id, now.business_id),
         ("token_env", was.token_env, now.token_env),
@@ -116,6 +127,13 @@ def _change(was: Change, now: Change) -> list[str]:
     if was.after != now.after:
         moved.append("desired side: " + "; ".join(_what_differs(was.after, now.after)))
     return moved
+
+
+def _shown(value: object) -> str:
+    """A value for a person: a dataclass as ``name value, ...``, text quoted, none as none."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return ", ".join(f"{f.name.replace('_', ' ')} {getattr(value, f.name)}" for f in dataclasses.fields(value))
+    return "none" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
 def _live_differences(was: LiveTemplate | User | None, now: LiveTemplate | User | None) -> list[str]:
