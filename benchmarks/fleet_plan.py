@@ -66,6 +66,7 @@ import requests
 import yaml
 from _emulator import EmulatorProcess, running_emulator
 
+from reconciler.desired.yamlfile import MAX_FILE_BYTES
 from reconciler.graph import DEFAULT_API_VERSION
 from reconciler.graph.waba import PAGE, TEMPLATE_FIELDS, USER_FIELDS
 from reconciler.session import DEFAULT_PARALLELISM
@@ -127,20 +128,28 @@ def indented(text: str, spaces: int) -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def write_config(path: Path, count: int, variant: str) -> int:
-    """Write the config of one variant; its size in bytes. Each account's text is made once and
-    repeated, so a config of 100 MB is written in seconds."""
+def write_config(folder: Path, count: int, variant: str) -> list[Path]:
+    """Write the config of one variant; its files. Each account's text is made once and repeated,
+    so 100 MB of config is written in seconds. The ``full`` variant goes into as few files as keep
+    each under wabactl's bound on one config file (64 MiB; ``MAX_FILE_BYTES``), accounts spread
+    evenly: one file up to about 500 WABAs, two at 1,000."""
     templates = indented(yaml.dump({"templates": declared_templates()}, Dumper=FullDumper, width=1000), 4)
     users = indented(yaml.dump({"users": USERS}, Dumper=FullDumper, width=1000), 4)
     own = templates if variant == "full" else f"    use: [{SET}]\n"
-    with open(path, "w", encoding="utf-8") as out:
-        out.write("version: 1\n")
-        if variant == "set":
-            out.write(f"template_sets:\n  {SET}:\n{templates}")
-        out.write("accounts:\n")
-        for i, waba in enumerate(waba_ids(count)):
-            out.write(f"  acct-{i:05d}:\n    waba_id: '{waba}'\n    business_id: '{BUSINESS}'\n{users}{own}")
-    return path.stat().st_size
+    accounts = [f"  acct-{i:05d}:\n    waba_id: '{waba}'\n    business_id: '{BUSINESS}'\n{users}{own}" for i, waba in enumerate(waba_ids(count))]
+    size = sum(len(text.encode()) for text in accounts)
+    files = max(1, math.ceil(size / (MAX_FILE_BYTES - 2**20)))
+    paths = []
+    for part in range(files):
+        path = folder / (f"fleet-{variant}.yaml" if files == 1 else f"fleet-{variant}-{part + 1}-of-{files}.yaml")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("version: 1\n")
+            if variant == "set":
+                out.write(f"template_sets:\n  {SET}:\n{templates}")
+            out.write("accounts:\n")
+            out.writelines(accounts[part * count // files:(part + 1) * count // files])
+        paths.append(path)
+    return paths
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -208,6 +217,7 @@ def kind_of(entry: dict[str, Any]) -> str:
 class Variant:
     name: str
     config_mb: float
+    config_files: int
     validate: Ran
     plan: Ran
     requests: Counter[str]
@@ -218,27 +228,32 @@ class Variant:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def reading(self) -> float:  # about the time the plan spends on the Graph API: its wall time less the config read's
+        return max(0.001, self.plan.wall - self.validate.wall)
+
+    @property
     def round_trips(self) -> int:  # HTTP requests (a batch is one; its items are not)
         return sum(n for kind, n in self.requests.items() if not kind.endswith("(batch item)"))
 
 
 def measure_variant(name: str, count: int, graph: Graph, folder: Path, environ: dict[str, str], parallelism: int) -> Variant:
-    config = folder / f"fleet-{name}.yaml"
-    size = write_config(config, count, name)
-    validate = run_wabactl(["validate", config.name], environ, folder, f"validate-{name}")
+    configs = write_config(folder, count, name)
+    files = [path.name for path in configs]
+    config = " ".join(files)
+    validate = run_wabactl(["validate", *files], environ, folder, f"validate-{name}")
     if validate.code != 0:
         raise SystemExit(f"wabactl validate {config} failed (exit {validate.code}):\n{validate.stderr[-3000:]}")
     graph.control("DELETE", "requests")
     before = graph.cpu()
-    plan = run_wabactl(["plan", config.name, "--format", "json", "--out", f"plan-{name}.json", "--parallelism", str(parallelism)],
-                       environ, folder, f"plan-{name}")
+    plan = run_wabactl(["plan", *files, "--format", "json", "--out", f"plan-{name}.json", "--parallelism", str(parallelism)], environ, folder, f"plan-{name}")
     emulator_cpu = graph.cpu() - before
     counts = graph.request_counts()
     if plan.code != 0:
         raise SystemExit(f"wabactl plan {config} failed (exit {plan.code}):\n{plan.stderr[-3000:]}")
     saved = json.loads((folder / f"plan-{name}.json").read_text())
     changes = sum(len(a["changes"]) for a in saved["accounts"])
-    made = Variant(name, size / 1e6, validate, plan, counts, emulator_cpu, changes, len(saved["accounts"]), len(saved["failures"]))
+    size = sum(path.stat().st_size for path in configs) / 1e6
+    made = Variant(name, size, len(configs), validate, plan, counts, emulator_cpu, changes, len(saved["accounts"]), len(saved["failures"]))
     if changes or made.accounts != count or made.failures:
         made.notes.append(f"{name}: the plan should hold {count} accounts with no change and no failure; "
                           f"it holds {made.accounts} accounts, {changes} changes, {made.failures} failures")
@@ -345,7 +360,7 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
     def row(label: str, value: Any) -> None:
         rows.append((label, [value(v) for v in variants] if callable(value) else [str(value)] * len(variants)))
 
-    row("config size (MB)", lambda v: f"{v.config_mb:.1f}")
+    row("config size (MB)", lambda v: f"{v.config_mb:.1f}" + (f" in {v.config_files} files" if v.config_files > 1 else ""))
     row("config read: validate wall (s)", lambda v: f"{v.validate.wall:.2f}")
     row("config read: validate peak memory (MB)", lambda v: f"{v.validate.peak_mb:.0f}")
     row("plan wall (s)", lambda v: f"{v.plan.wall:.2f}")
@@ -359,6 +374,7 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
     row("  per account (excl. debug_token, me)", lambda v: f"{sum(n for k, n in v.requests.items() if k not in ('debug_token', 'me')) / n:.2f}")
     row("emulator CPU during plan (s)", lambda v: f"{v.emulator_cpu:.2f}")
     row("  emulator busy, % of plan wall", lambda v: f"{100 * v.emulator_cpu / v.plan.wall:.0f}%")
+    row("  ... % of plan wall - validate wall", lambda v: f"{100 * v.emulator_cpu / v.reading:.0f}%")
     row("  emulator CPU per request (ms)", lambda v: f"{1000 * v.emulator_cpu / max(1, v.round_trips):.1f}")
     row("round-trip bound (s)", f"{limit.seconds:.2f}")
     row("plan / bound", lambda v: f"{v.plan.wall / limit.seconds:.1f}x")
@@ -387,10 +403,13 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
     for v in variants:
         for note in v.notes:
             print(f"WARNING {note}")
-        if v.emulator_cpu >= 0.5 * v.plan.wall:
-            print(f"NOTE {v.name}: the emulator was busy {100 * v.emulator_cpu / v.plan.wall:.0f}% of the plan's wall time "
-                  f"({1000 * v.emulator_cpu / max(1, v.round_trips):.1f} ms of CPU per request, one at a time under its lock): "
-                  "the emulator, not wabactl, dominates this figure")
+        if v.emulator_cpu >= 0.5 * v.reading:
+            print(f"NOTE {v.name}: the emulator was busy {100 * v.emulator_cpu / v.reading:.0f}% of the plan's time on the Graph API "
+                  f"(its wall less the config read; {1000 * v.emulator_cpu / max(1, v.round_trips):.1f} ms of CPU per request, "
+                  "one at a time under its lock): the emulator, not wabactl, dominates this part of the figure")
+        if v.emulator_cpu > limit.seconds:
+            print(f"NOTE {v.name}: the emulator's CPU time alone ({v.emulator_cpu:.2f} s) exceeds the round-trip bound "
+                  f"({limit.seconds:.2f} s): against this emulator no client can reach the bound")
     if sdk.emulator_cpu >= 0.3 * sdk.seconds:
         print(f"NOTE the SDK pattern's time is {100 * sdk.emulator_cpu / sdk.seconds:.0f}% emulator CPU, not latency")
 

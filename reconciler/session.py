@@ -83,17 +83,23 @@ class Session:
     clients: dict[str, GraphClient] = field(default_factory=dict)  # by account name
     errors: dict[str, GraphError] = field(default_factory=dict)  # why an account could not be read, for --debug
     on_read: Callable[[int, int, str], None] | None = None  # progress: accounts read so far, of how many, the last one
+    _by_token: dict[str, GraphClient] = field(default_factory=dict, repr=False)  # never shown: keys are tokens
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- clients -------------------------------------------------------------------------------
 
     def client(self, account: str, token_env: str) -> GraphClient:
+        """The account's client: one per distinct token, shared by every account using it (one
+        connection pool, one ``/me``), so 1,000 accounts under one system user cost one client."""
         with self._lock:
             if account not in self.clients:
-                self.clients[account] = self._new_client(token_env)
+                token = self._token(token_env)
+                if token not in self._by_token:
+                    self._by_token[token] = self._new_client(token)
+                self.clients[account] = self._by_token[token]
             return self.clients[account]
 
-    def _new_client(self, token_env: str) -> GraphClient:
+    def _token(self, token_env: str) -> str:
         token = self.environ.get(token_env)
         if self.target.seed_tokens and token not in self.target.seed_tokens:
             # An emulator run needs no real token, and a real one must not be sent to it:
@@ -101,7 +107,9 @@ class Session:
             token = self.target.seed_tokens[0]
         if not token or not token.strip():
             raise CredentialsError(f"no access token: set the environment variable {token_env}")
-        token = clean_token(token, f"the environment variable {token_env}")
+        return clean_token(token, f"the environment variable {token_env}")
+
+    def _new_client(self, token: str) -> GraphClient:
         version = self.environ.get("WABACTL_API_VERSION") or DEFAULT_API_VERSION
         if not re.fullmatch(r"v[0-9]{1,3}\.[0-9]{1,3}", version):
             raise ReconcilerError(f"WABACTL_API_VERSION must look like v26.0; got {version[:40]!r}")
@@ -110,7 +118,7 @@ class Session:
                            timeout=min(deadline, DEFAULT_TIMEOUT), retry=retry_policy(self.environ))
 
     def close(self) -> None:
-        for client in self.clients.values():
+        for client in self._by_token.values():
             client.close()
 
     # --- plan ----------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ import datetime as dt
 import email.utils
 import ipaddress
 import json
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import urllib3
@@ -25,6 +26,7 @@ from .. import __version__
 from ..errors import CredentialsError, GraphAnswerError, GraphError, GraphTransportError, ReconcilerError
 from .retry import RetryPolicy
 
+Value = TypeVar("Value")
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v26.0"
 DEFAULT_TIMEOUT = 10.0  # seconds to connect, and for any one read of the socket
@@ -91,9 +93,20 @@ class GraphClient:
             "Accept-Encoding": "identity",  # bytes as sent, so the deadline can be kept while reading
         })
         self._server_clock: tuple[float, float] | None = None  # (server time, local monotonic)
+        self._facts: dict[str, Any] = {}  # what holds for the token, read once (its user)
+        self._facts_lock = threading.Lock()
 
     def close(self) -> None:
         self.session.close()
+
+    def remembered(self, name: str, read: Callable[[], Value]) -> Value:
+        """A fact about the token (its user), read the first time it is asked for; accounts that
+        share the client, read in parallel, wait for that one read instead of repeating it."""
+        with self._facts_lock:
+            if name not in self._facts:
+                self._facts[name] = read()
+            value: Value = self._facts[name]
+            return value
 
     def server_now(self) -> dt.datetime:
         """The API's own time: the last answer's ``Date`` header plus what has passed since.

@@ -105,7 +105,8 @@ def fetch_review_status(client: GraphClient, waba_id: str) -> str | None:
 
 
 def fetch_me(client: GraphClient) -> str:
-    return _id(_object(client.get("me", {"fields": "id"}), "me"), "id", "me")
+    """The user behind the client's token: read once per client (one token, one user)."""
+    return client.remembered("me", lambda: _id(_object(client.get("me", {"fields": "id"}), "me"), "id", "me"))
 
 
 def live_template(row: dict[str, Any], path: str = "message_templates") -> LiveTemplate:
