@@ -334,7 +334,8 @@ class Session:
                 failures[:] = [error]
 
         try:
-            result = applier.apply_plan(plan, self.clients, self.ledger, dataclasses.replace(options or applier.Options(), recorded=save))
+            result = applier.apply_plan(plan, self.clients, self.ledger,
+                                        dataclasses.replace(options or applier.Options(), recorded=save, parallelism=self.parallelism))
         finally:
             save()
         unsaved = failures[0] if failures else None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from reconciler.applying.applier import apply_plan
+from reconciler.applying.applier import Options, apply_plan
 from reconciler.applying.result import Outcome
 from reconciler.graph import GraphClient
+from reconciler.ledger import Ledger
 from reconciler.model import Template
 from reconciler.planning.plan import AccountPlan, Action, Change, Plan
 
@@ -57,3 +58,23 @@ def test_a_failure_stops_its_own_account_only(load, emulator):
     assert [(r.account, r.key, r.outcome) for r in result.results] == [
         ("acme", "template.a[en_US]", Outcome.FAILED), ("acme", "template.b[en_US]", NOT_ATTEMPTED),
         ("partner", "template.c[en_US]", APPLIED)]
+
+
+def test_accounts_applied_at_once_keep_each_account_s_order_and_every_ledger_record(load, emulator):
+    seed = seed_with()
+    wabas = [f"55500000000{i:04d}" for i in range(6)]
+    seed["wabas"].update({waba: {"name": waba} for waba in wabas})
+    load(seed)
+    accounts = tuple(AccountPlan(f"a{i}", waba, None, "WABACTL_TOKEN", "sha256:" + "1" * 64,
+                                 tuple(Change(f"a{i}", f"template.t{j}[en_US]", Action.CREATE, None, Template(f"t{j}", "en_US", "UTILITY", BODY))
+                                       for j in range(5)))
+                     for i, waba in enumerate(wabas))
+    client = GraphClient("test-token", base_url=emulator.url)
+    book = Ledger(None)
+    seen = []
+    result = apply_plan(Plan(accounts, "now"), {a.account: client for a in accounts}, book,
+                        Options(parallelism=4, recorded=lambda: seen.append(book.size()["creations"])))
+    assert [(r.account, r.key) for r in result.results] == [(a.account, c.key) for a in accounts for c in a.changes]
+    assert all(r.outcome is APPLIED for r in result.results)
+    assert [len(book.account(waba).creations) for waba in wabas] == [5] * 6
+    assert max(seen) == 30

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..errors import GraphError, GraphTransportError
 from ..graph import waba
@@ -31,6 +35,7 @@ from ..model import LiveTemplate, Template, User
 from ..planning.plan import AccountPlan, Action, Change, Plan
 from .result import ApplyResult, ChangeResult, Outcome
 
+Value = TypeVar("Value")
 Progress = Callable[[int, int, ChangeResult], None]
 Waiting = Callable[[float, dt.datetime], None]  # seconds left, until when
 
@@ -42,13 +47,23 @@ class Options:
     progress: Progress | None = None
     waiting: Waiting | None = None
     recorded: Callable[[], None] | None = None  # the ledger changed: keep it (a run may be killed any moment)
+    parallelism: int = 1  # accounts applied at once; within an account, changes stay in plan order
 
 
 def apply_plan(plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger | None = None,
                options: Options | None = None) -> ApplyResult:
     run = _Run(plan, clients, ledger or Ledger(None), options or Options())
-    for account in plan.accounts:
-        run.account(account)
+    workers = min(run.options.parallelism, len(plan.accounts))
+    if workers <= 1:
+        for account in plan.accounts:
+            run.account(account)
+    else:
+        # Each account has its own creation budget and ledger entry, so accounts can go at once;
+        # what they share (the ledger file, the result, the progress count) is kept under one lock.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(run.account, plan.accounts))
+    order = {account.account: index for index, account in enumerate(plan.accounts)}
+    run.result.results.sort(key=lambda r: order.get(r.account, len(order)))  # stable: each account's own order stays
     return run.result
 
 
@@ -62,6 +77,7 @@ class _Run:
         self.result = ApplyResult()
         self.total = sum(1 for c in plan.changes if c.action.executes)
         self.done = 0
+        self.lock = threading.RLock()
 
     def account(self, account: AccountPlan) -> None:
         client = self.clients[account.account]
@@ -80,20 +96,25 @@ class _Run:
                 outcome = self._attempt(client, account, book, change)
                 creates_deferred = creates_deferred or (outcome.outcome is Outcome.DEFERRED and change.creates)
                 stopped = outcome.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)
-            self.result.results.append(outcome)
-            self.done += 1
-            if self.options.progress is not None:
-                self.options.progress(self.done, self.total, outcome)
+            with self.lock:
+                self.result.results.append(outcome)
+                self.done += 1
+                if self.options.progress is not None:
+                    self.options.progress(self.done, self.total, outcome)
         if not stopped and account.business_id and any(c.kind == "user" and c.action.executes for c in account.changes):
-            _verify_users(client, account, self.result)
+            checked = ApplyResult()
+            _verify_users(client, account, checked)
+            with self.lock:
+                self.result.results.extend(checked.results)
 
     def _keep(self, change: Change) -> None:
         """A change the plan did not let happen: reported as the plan said, never attempted."""
         deferred = change.action is Action.DEFERRED
         outcome = _result(change, Outcome.DEFERRED if deferred else Outcome.BLOCKED, change.reason)
-        self.result.results.append(dataclasses.replace(outcome, not_before=change.not_before))
-        if deferred and change.not_before:
-            self.result.later(change.not_before)
+        with self.lock:
+            self.result.results.append(dataclasses.replace(outcome, not_before=change.not_before))
+            if deferred and change.not_before:
+                self.result.later(change.not_before)
 
     def _attempt(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
         outcome = self._try(client, account, book, change)
@@ -103,34 +124,30 @@ class _Run:
         while True:
             # Recorded before the write, so that a run killed mid-write loses no record; taken back
             # when Meta refuses. A lost answer keeps it: the write may well have happened.
-            undo = _record(client, book, change)
-            self._recorded()
+            undo = self._ledger(functools.partial(_record, client, book, change))
             try:
                 template_id = _execute(client, account, change)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))
             except GraphError as error:
-                undo()
-                self._recorded()
+                self._ledger(undo)
                 now = client.server_now()
                 if error.rate_limited and change.creates:
                     until = _regained(error, book, now, account.limits.creates_per_hour)
-                    book.throttled(until)
-                    self._recorded()
+                    self._ledger(functools.partial(book.throttled, until))
                     if self.options.wait:
                         try:
                             self._wait_until(client, until)
                         except GraphError as waited:
                             return _result(change, Outcome.FAILED, f"while waiting for the creation window: {waited}")
                         continue
-                    self.result.later(until)
+                    self._later(until)
                     return _result(change, Outcome.DEFERRED, f"creation budget spent (Meta: code {error.code})", error=error, not_before=until)
                 if error.name_locked and change.creates and isinstance(change.after, Template):
                     key = lock_key(change.after.name, change.after.language)
                     until = book.lock_until(key, now) or now + LOCK_DAYS
-                    book.locked(key, until)
-                    self._recorded()
-                    self.result.later(until)
+                    self._ledger(functools.partial(book.locked, key, until))
+                    self._later(until)
                     return _result(change, Outcome.DEFERRED, f"name locked by a recent deletion until about {until:%Y-%m-%d} "
                                    "(or rename it)", error=error, not_before=until)
                 if error.edit_refused and change.action is Action.EDIT:
@@ -138,9 +155,18 @@ class _Run:
                 return _result(change, Outcome.FAILED, str(error), error=error)
             return _result(change, Outcome.APPLIED, template_id=template_id)
 
-    def _recorded(self) -> None:
-        if self.options.recorded is not None:
-            self.options.recorded()
+    def _ledger(self, change_it: Callable[[], Value]) -> Value:
+        """Change the ledger and keep it, under the run's lock: accounts applied at once share
+        the ledger file, which is written whole each time."""
+        with self.lock:
+            value = change_it()
+            if self.options.recorded is not None:
+                self.options.recorded()
+            return value
+
+    def _later(self, moment: dt.datetime) -> None:
+        with self.lock:
+            self.result.later(moment)
 
     def _wait_until(self, client: GraphClient, until: dt.datetime) -> None:
         """Sleep until the API's clock reaches ``until``, re-reading that clock as it goes."""
