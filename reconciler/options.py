@@ -1,5 +1,5 @@
 """The command-line options the commands share, declared once: which accounts, the delete valve,
-colour, where Graph calls go, where the ledger lives, how many accounts are read at once."""
+colour, where Graph calls go, where the ledger lives, how many accounts are read and applied at once."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ emulator_option = click.option("--emulator", "emulator_seed", is_flag=False, fla
 state_dir_option = click.option("--state-dir", type=click.Path(file_okay=False),
                                 help="Where the ledger lives (default: .wabactl beside the first config file).")
 parallelism_option = click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM, show_default=True,
-                                  help="How many accounts are read at once.")
+                                  help="How many accounts are read and applied at once (each account's own calls stay in order).")
 lock_timeout_option = click.option("--lock-timeout", type=click.FloatRange(min=0), default=LOCK_TIMEOUT, show_default=True,
                                    help="Seconds to wait for another apply that holds the ledger.")
 
