@@ -68,7 +68,7 @@ from _emulator import EmulatorProcess, running_emulator
 
 from reconciler.desired.yamlfile import MAX_FILE_BYTES
 from reconciler.graph import DEFAULT_API_VERSION
-from reconciler.graph.waba import PAGE, TEMPLATE_FIELDS, USER_FIELDS
+from reconciler.graph.waba import TEMPLATE_FIELDS, USER_FIELDS
 from reconciler.session import DEFAULT_PARALLELISM
 
 NAMES = 250
@@ -80,6 +80,7 @@ TOKEN_USER = "900000000000001"
 BUSINESS = "805000000000001"
 FIRST_WABA = 300_000_000_000_000
 SET = "fleet"
+META_PAGE = 100  # the most rows Meta gives in one page of a list edge: the bound counts pages of this size
 TEXTS = {"en_US": "Hello {{1}}, your order is on its way (notice %03d).", "es": "Hola {{1}}, tu pedido va en camino (aviso %03d)."}
 Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -312,7 +313,7 @@ def idle_page_ms(graph: Graph, waba: str, times: int = 9) -> float:
     for _ in range(times):
         started = time.perf_counter()
         http.get(f"{graph.url}/{DEFAULT_API_VERSION}/{waba}/message_templates",
-                 params={"fields": TEMPLATE_FIELDS, "limit": str(PAGE), "summary": "total_count"}, timeout=600).raise_for_status()
+                 params={"fields": TEMPLATE_FIELDS, "limit": str(META_PAGE), "summary": "total_count"}, timeout=600).raise_for_status()
         took.append(time.perf_counter() - started)
     return statistics.median(took) * 1000
 
@@ -330,8 +331,8 @@ class Bound:
 
 
 def bound(count: int, parallelism: int, latency_ms: int) -> Bound:
-    template_pages = math.ceil(NAMES * len(LANGUAGES) / PAGE)
-    user_pages = math.ceil(len(USERS) / PAGE)
+    template_pages = math.ceil(NAMES * len(LANGUAGES) / META_PAGE)
+    user_pages = math.ceil(len(USERS) / META_PAGE)
     per_token = 2  # debug_token and /me, once per distinct token; the fleet has one token
     minimum = count * (template_pages + user_pages) + per_token
     chain = 1 + template_pages
@@ -394,7 +395,7 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
     print()
     print(f"bound = max(longest chain {limit.chain}, ceil(minimum requests {limit.minimum:,} / parallelism {args.parallelism}) = "
           f"{math.ceil(limit.minimum / args.parallelism)}) x {args.latency_ms} ms = {limit.rounds} x {args.latency_ms} ms = {limit.seconds:.2f} s")
-    print(f"  minimum requests = {n} accounts x ({limit.template_pages} template pages of {PAGE} rows + {limit.user_pages} users page) "
+    print(f"  minimum requests = {n} accounts x ({limit.template_pages} template pages of {META_PAGE} rows + {limit.user_pages} users page) "
           f"+ {limit.per_token} per token (debug_token, /me) x 1 token")
     print(f"  longest chain = debug_token, then an account's {limit.template_pages} template pages one after another")
     print(f"SDK pattern: {sdk.requests} requests for {sdk.accounts} accounts ({sdk.requests / sdk.accounts:.0f} each: page size "

@@ -41,9 +41,9 @@ from .ledger import Ledger
 from .ledgerlock import LedgerLock
 from .model import DesiredAccount, DesiredState, Fleet, LiveAccount
 from .planning import preflight, safety
-from .planning.drift import DriftReport, Observed, drift_report
-from .planning.plan import AccountFailure, FleetFound, Plan, Source
-from .planning.planner import make_plan
+from .planning.drift import DriftReport, Finding, Observed, account_findings, drift_report
+from .planning.plan import AccountFailure, AccountPlan, FleetFound, Plan, Source
+from .planning.planner import assemble, plan_account
 from .planning.staleness import refuse_if_moved, refuse_if_older
 
 DEFAULT_PARALLELISM = 8  # accounts read at once; each account's own calls stay sequential
@@ -127,20 +127,28 @@ class Session:
         """Each account's live state, or the error that stopped reading it (one account's failure
         never stops the others), ``parallelism`` accounts at a time, in the given order. With
         ``with_review`` (drift), each WABA's own review status is read too."""
+        return self.read_each(accounts, lambda account, live: live, with_review)
+
+    def read_each(self, accounts: Sequence[DesiredAccount], then: Callable[[DesiredAccount, LiveAccount], Value],
+                  with_review: bool = False) -> list[Value | GraphError]:
+        """``then`` of each account's live state as soon as it is read (so the live state can be
+        dropped: memory follows the accounts in flight, not the fleet), or the error that stopped
+        reading it. The token pre-flight runs first; a refused account sends no request."""
         for account in accounts:  # every token is found before any request is sent
             self.client(account.name, account.token_env)
         checks = {check.account: check for check in self.check_tokens(accounts)}
 
-        def read(account: DesiredAccount) -> LiveAccount | GraphError:
+        def read(account: DesiredAccount) -> Value | GraphError:
             if checks[account.name].problems:  # refused for certain: no request of the account is sent
                 self.errors[account.name] = TokenError("; ".join(checks[account.name].problems))
                 return self.errors[account.name]
             try:
-                return graph_waba.fetch_account(self.clients[account.name], account.waba_id, account.business_id,
+                live = graph_waba.fetch_account(self.clients[account.name], account.waba_id, account.business_id,
                                                 with_users=account.users is not None, with_review=with_review)
             except GraphError as error:
                 self.errors[account.name] = error
                 return error
+            return then(account, live)
 
         return self._parallel(self._told(read, len(accounts)), accounts)
 
@@ -176,14 +184,23 @@ class Session:
         safety.check(made, allow_destroy)
         return made
 
-    def _read_and_plan(self, desired: DesiredState, with_review: bool = False) -> tuple[Plan, list[tuple[DesiredAccount, LiveAccount]]]:
-        """The plan of every account that could be read, and each such account with its live state."""
-        lives = self.read_live(desired.accounts, with_review)
-        pairs = [(account, live) for account, live in zip(desired.accounts, lives, strict=True) if isinstance(live, LiveAccount)]
-        failures = tuple(AccountFailure(account.name, account.waba_id, str(live))
-                         for account, live in zip(desired.accounts, lives, strict=True) if isinstance(live, GraphError))
-        books = {a.waba_id: self.ledger.account(a.waba_id) for a, _ in pairs}
-        return make_plan(pairs, books, failures), pairs
+    def _read_and_plan(self, desired: DesiredState, with_review: bool = False,
+                       keep: Callable[[DesiredAccount, LiveAccount, AccountPlan], Value] | None = None) -> tuple[Plan, list[Value]]:
+        """The plan of every account that could be read, each planned as soon as it is read; and
+        what ``keep`` takes from each account's live state before it is dropped."""
+
+        def planned(account: DesiredAccount, live: LiveAccount) -> tuple[AccountPlan, dt.datetime, Value | None]:
+            with self._lock:
+                book = self.ledger.account(account.waba_id)
+            made = plan_account(account, live, book)
+            return made, live.now(), keep(account, live, made) if keep is not None else None
+
+        results = self.read_each(desired.accounts, planned, with_review)
+        done = [result for result in results if not isinstance(result, GraphError)]
+        failures = tuple(AccountFailure(account.name, account.waba_id, str(result))
+                         for account, result in zip(desired.accounts, results, strict=True) if isinstance(result, GraphError))
+        kept = [extra for _, _, extra in done if extra is not None]
+        return assemble([made for made, _, _ in done], [moment for _, moment, _ in done], failures), kept
 
     def drift(self, desired: DesiredState, ignore_kinds: Sequence[str] = (), ignore: Ignore | None = None,
               names: Sequence[str] = (), shard: Shard | None = None) -> DriftReport:
@@ -193,13 +210,14 @@ class Session:
         No safety valve applies: drift writes nothing, and a plan the valves would refuse is
         exactly what a drift report must show."""
         selected = self.select(desired, names, shard)
-        made, pairs = self._read_and_plan(selected.desired, with_review=True)
+
+        def findings(account: DesiredAccount, live: LiveAccount, made: AccountPlan) -> tuple[DesiredAccount, list[Finding]]:
+            return account, account_findings(Observed(account, live, made))
+
+        made, found = self._read_and_plan(selected.desired, with_review=True, keep=findings)
         unlisted = tuple(AccountFailure(f"fleet {fleet.fleet}", fleet.business_id, fleet.error) for fleet in selected.fleets if fleet.error is not None)
-        made = dataclasses.replace(made, failures=made.failures + selected.refused + unlisted)
-        by_name = {a.account: a for a in made.accounts}
-        observed = [Observed(account, live, by_name[account.name]) for account, live in pairs]
         ignore = ignore or Ignore()
-        return drift_report(observed, made.failures, made.created_at, ignore_kinds, ignore.rules, ignore.path)
+        return drift_report(found, made.failures + selected.refused + unlisted, made.created_at, ignore_kinds, ignore.rules, ignore.path)
 
     def plan_config(self, paths: Sequence[str], accounts: Sequence[str] = (), allow_destroy: bool = False,
                     desired: DesiredState | None = None, shard: Shard | None = None) -> Plan:

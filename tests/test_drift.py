@@ -104,7 +104,7 @@ def test_ignore_file_lines_skip_comments_and_blanks():
 def test_report_drops_ignored_kinds_and_globs_and_counts_them():
     observed = observe([template(), template("promo", category="MARKETING")],
                        [live_template("PAUSED"), live_template(name="by_hand"), live_template(name="promo", category="MARKETING", quality="RED")])
-    report = drift_report([observed], [AccountFailure("broken", "9", "HTTP 500")], "2026-11-01T09:00:00+00:00",
+    report = drift_report([(observed.desired, account_findings(observed))], [AccountFailure("broken", "9", "HTTP 500")], "2026-11-01T09:00:00+00:00",
                           ignore_kinds=["unmanaged"], rules=IgnoreRules(("acme/quality/*",)))
     assert [(f.kind, f.key) for f in report.findings] == [(Kind.STATUS, KEY)]
     assert report.ignored == 2

@@ -234,16 +234,16 @@ def baseline_text(existing: str, findings: Iterable[Finding], when: str) -> str:
 # --- the report ----------------------------------------------------------------------------
 
 
-def drift_report(observed: Sequence[Observed], failures: Sequence[AccountFailure], created_at: str,
+def drift_report(found: Sequence[tuple[DesiredAccount, list[Finding]]], failures: Sequence[AccountFailure], created_at: str,
                  ignore_kinds: Sequence[str] = (), rules: IgnoreRules | None = None, ignore_file: str | None = None) -> DriftReport:
-    """The findings of every account read, minus those ignored; the accounts that could not be read."""
+    """The findings of every account read (``account_findings`` of each), minus those ignored;
+    the accounts that could not be read."""
     rules = rules or IgnoreRules()
     skipped = set(ignore_kinds)
     accounts = []
-    for one in observed:
-        found = account_findings(one)
-        kept = tuple(f for f in found if f.kind.value not in skipped and not rules.matches(f))
-        accounts.append(AccountDrift(one.desired.name, one.desired.waba_id, kept, len(found) - len(kept)))
+    for desired, findings in found:
+        kept = tuple(f for f in findings if f.kind.value not in skipped and not rules.matches(f))
+        accounts.append(AccountDrift(desired.name, desired.waba_id, kept, len(findings) - len(kept)))
     accounts += [AccountDrift(f.account, f.waba_id, error=f.error) for f in failures]
     return DriftReport(tuple(sorted(accounts, key=lambda a: a.account)), created_at, tuple(ignore_kinds), ignore_file)
 

@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 
 from ..ledger import HOUR, AccountLedger, lock_key
 from ..model import EDITABLE, IN_REVIEW, DesiredAccount, LiveAccount, LiveTemplate, Template, User
 from .plan import AccountFailure, AccountPlan, Action, Change, Limits, Plan, Usage
 
 
-def make_plan(
-    pairs: list[tuple[DesiredAccount, LiveAccount]], ledgers: dict[str, AccountLedger] | None = None,
-    failures: tuple[AccountFailure, ...] = (),
-) -> Plan:
-    """The plan of every account whose live state was read; ``failures`` are the others."""
-    ledgers = ledgers or {}
-    accounts = tuple(plan_account(desired, live, ledgers.get(desired.waba_id)) for desired, live in pairs)
-    moment = max((live.now() for _, live in pairs), default=dt.datetime.now(dt.UTC))
-    return Plan(accounts=accounts, created_at=moment.isoformat(timespec="seconds"), failures=failures)
+def assemble(accounts: Sequence[AccountPlan], moments: Sequence[dt.datetime], failures: tuple[AccountFailure, ...] = ()) -> Plan:
+    """The plan of accounts planned one by one (each as soon as it was read, its live state then
+    dropped), made at the latest of the Graph API's times they were read at."""
+    moment = max(moments, default=dt.datetime.now(dt.UTC))
+    return Plan(accounts=tuple(accounts), created_at=moment.isoformat(timespec="seconds"), failures=failures)
 
 
 def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedger | None = None) -> AccountPlan:
