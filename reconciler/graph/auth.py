@@ -51,7 +51,9 @@ def bearer_token(client: GraphClient) -> str:
 
 def debug_token(client: GraphClient, token: str) -> TokenInfo:
     """Meta's introspection of ``token``; the client's own token authenticates the call."""
-    answer = client.get(PATH, {"input_token": token})
+    # One try: the pre-flight is advice, and a server that does not answer it must not cost the
+    # run the retry budget twice over (here, then again on the first real read).
+    answer = client.get(PATH, {"input_token": token}, retried=False)
     if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
         raise GraphAnswerError("GET", PATH, None, "no 'data' object")
     return parse(answer["data"], token)

@@ -120,8 +120,10 @@ class GraphClient:
 
     # --- verbs -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self._read(self._url(path), params)
+    def get(self, path: str, params: dict[str, Any] | None = None, retried: bool = True) -> Any:
+        """A read, tried again on transient failures; ``retried=False`` for an advisory read whose
+        failure the caller can live with (one deadline at most, not the whole retry budget)."""
+        return self._read(self._url(path), params, attempts=None if retried else 1)
 
     def post(self, path: str, payload: dict[str, Any]) -> Any:
         """One try, never repeated: see ``write``."""
@@ -230,14 +232,15 @@ class GraphClient:
         ours, theirs = urllib.parse.urlsplit(self.base_url), urllib.parse.urlsplit(url)
         return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
 
-    def _read(self, url: str, params: dict[str, Any] | None) -> Any:
+    def _read(self, url: str, params: dict[str, Any] | None, attempts: int | None = None) -> Any:
         started = time.monotonic()
-        for attempt in range(1, self.retry.attempts + 1):
+        most = attempts or self.retry.attempts
+        for attempt in range(1, most + 1):
             try:
                 return self._once("GET", url, params=params)
             except GraphError as error:
                 wait = self.retry.wait(attempt, error)
-                if (attempt == self.retry.attempts or not self.retry.may_retry_read(error)
+                if (attempt == most or not self.retry.may_retry_read(error)
                         or not self.retry.allows(time.monotonic() - started, wait, self.deadline)):
                     raise
                 time.sleep(wait)
