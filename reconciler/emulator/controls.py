@@ -106,5 +106,6 @@ def _set_template(server: ControlledServer, template_id: str, body: dict[str, An
         template.update(body)
         if body.get("status") and body["status"] != "PENDING":
             template["_review_due"] = None
+        world.review_later(template)
         server.persist()
         return Reply(public(template))

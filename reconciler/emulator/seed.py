@@ -196,4 +196,4 @@ def _add_template(world: World, waba_id: str, raw: dict[str, Any]) -> None:
     for key in ("previous_category", "correct_category", "sub_category", "message_send_ttl_seconds"):
         if raw.get(key) is not None:
             template[key] = raw[key]
-    world.templates[template_id] = template
+    world.add_template(template)

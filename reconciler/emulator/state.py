@@ -64,6 +64,10 @@ class World:
         self.businesses: dict[str, dict[str, Any]] = {}
         self.wabas: dict[str, dict[str, Any]] = {}
         self.templates: dict[str, dict[str, Any]] = {}
+        # Indexes over ``templates``, so that a request costs what its own WABA holds, never the
+        # whole fleet: the templates of each WABA, and those with a review still to finish.
+        self.by_waba: dict[str, dict[str, dict[str, Any]]] = {}
+        self.reviewing: set[str] = set()
         self.assigned: dict[str, dict[str, list[str]]] = {}
         self.creations: dict[str, list[float]] = {}
         self.calls: dict[str, list[float]] = {}
@@ -76,12 +80,31 @@ class World:
         self.next_id += 1
         return str(self.next_id - 1)
 
+    def add_template(self, template: dict[str, Any]) -> None:
+        self.templates[template["id"]] = template
+        self.by_waba.setdefault(template["_waba"], {})[template["id"]] = template
+        self.review_later(template)
+
+    def remove_template(self, template: dict[str, Any]) -> None:
+        del self.templates[template["id"]]
+        self.by_waba.get(template["_waba"], {}).pop(template["id"], None)
+        self.reviewing.discard(template["id"])
+
+    def review_later(self, template: dict[str, Any]) -> None:
+        """Note a template whose review has a due time (``_review_due``), for ``process_reviews``."""
+        if template.get("_review_due") is not None:
+            self.reviewing.add(template["id"])
+
+    def reindex(self) -> None:
+        """The indexes built again from ``templates`` (after a restore)."""
+        self.by_waba, self.reviewing = {}, set()
+        for template in self.templates.values():
+            self.by_waba.setdefault(template["_waba"], {})[template["id"]] = template
+            self.review_later(template)
+
     def templates_of(self, waba_id: str) -> list[dict[str, Any]]:
         """Live (not deleted) templates of a WABA, newest first, as the listing orders them."""
-        rows = [
-            t for t in self.templates.values()
-            if t["_waba"] == waba_id and t["status"] not in DELETED_STATUSES
-        ]
+        rows = [t for t in self.by_waba.get(waba_id, {}).values() if t["status"] not in DELETED_STATUSES]
         rows.sort(key=lambda t: int(t["id"]), reverse=True)
         return rows
 
@@ -117,12 +140,18 @@ class World:
     # --- review ------------------------------------------------------------------------------
 
     def process_reviews(self) -> None:
-        """Finish every review whose time has come; called before each request is handled."""
+        """Finish every review whose time has come; called before each request is handled. Only
+        templates with a review due are looked at, so its cost follows the reviews, not the fleet."""
         now = self.clock.now()
-        for template in self.templates.values():
-            due = template.get("_review_due")
-            if template["status"] != "PENDING" or due is None or due > now:
+        for template_id in list(self.reviewing):
+            template = self.templates.get(template_id)
+            due = None if template is None else template.get("_review_due")
+            if template is None or due is None or template["status"] != "PENDING":
+                self.reviewing.discard(template_id)
                 continue
+            if due > now:
+                continue
+            self.reviewing.discard(template_id)
             self._decide(template)
             template["_review_due"] = None
             template["last_updated_time"] = int(now)
@@ -173,6 +202,7 @@ class World:
         self.businesses = saved["businesses"]
         self.wabas = saved["wabas"]
         self.templates = saved["templates"]
+        self.reindex()
         self.assigned = saved["assigned_users"]
         self.creations = saved["creations"]
         self.calls = saved["calls"]

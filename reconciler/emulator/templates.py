@@ -147,7 +147,7 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     ttl = params.get("message_send_ttl_seconds")
     if ttl not in (None, ""):
         template["message_send_ttl_seconds"] = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
-    world.templates[template["id"]] = template
+    world.add_template(template)
     world.creations[waba_id].append(now)
     return Reply({"id": template["id"], "status": template["status"], "category": category})
 
@@ -229,6 +229,7 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
         last_updated_time=int(now),
         _review_due=now + settings.review_delay_seconds,
     )
+    world.review_later(template)
     if params.get("message_send_ttl_seconds") not in (None, ""):
         template["message_send_ttl_seconds"] = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
     return Reply({"success": True})
@@ -282,7 +283,7 @@ def _delete(world: World, waba_id: str, template: dict[str, Any], now: float) ->
         lock = max(lock, now + settings.name_lock_days * DAY)
     if lock > now:
         world.locks[waba_id][key] = max(world.locks[waba_id].get(key, 0.0), lock)
-    del world.templates[template["id"]]
+    world.remove_template(template)
 
 
 def _not_found(name: str) -> GraphError:
