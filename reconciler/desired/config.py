@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -154,6 +155,7 @@ class _Expander:
         self.problems: list[Problem] = []
         self._names: dict[tuple[str, Path], tuple[str, ...]] = {}  # the variables each template names
         self._built: dict[tuple[Any, ...], list[Template]] = {}
+        self._by_content: dict[bytes, tuple[list[tuple[Path, str]], Template]] = {}  # by a digest of what decides both
 
     def templates(self, owner: sets_of.Declared, entries: list[sets_of.Entry]) -> list[Template]:
         given = owner.raw.get("vars")
@@ -183,21 +185,30 @@ class _Expander:
         return built
 
     def _checked(self, entry: sets_of.Entry, raw: dict[str, Any]) -> list[Template]:
+        """The template's languages checked and built; identical content (the same template
+        declared in full by many accounts) is checked and built once, its problems placed at
+        each declaration, its Template objects shared."""
         category = str(raw["category"])
         parameter_format = str(raw.get("parameter_format", "POSITIONAL"))
         templates = []
         for language, body in raw["languages"].items():
+            key = hashlib.blake2b(repr((entry.name, language, category, parameter_format, entry.origin, body["components"])).encode(),
+                                  digest_size=16).digest()
+            known = self._by_content.get(key)
+            if known is None:
+                known = self._by_content[key] = (check_template(category, parameter_format, body["components"]), Template(
+                    name=entry.name,
+                    language=language,
+                    category=category.upper(),
+                    parameter_format=parameter_format.upper(),
+                    components=tuple(normalise_component(c) for c in body["components"]),
+                    origin=entry.origin,
+                ))
+            found, template = known
             where = entry.path + ("languages", language, "components")
-            for path, message in check_template(category, parameter_format, body["components"]):
+            for path, message in found:
                 self.problems.append(entry.source.document.problem(where + path, f"template {entry.name}[{language}]: {message}"))
-            templates.append(Template(
-                name=entry.name,
-                language=language,
-                category=category.upper(),
-                parameter_format=parameter_format.upper(),
-                components=tuple(normalise_component(c) for c in body["components"]),
-                origin=entry.origin,
-            ))
+            templates.append(template)
         return templates
 
 

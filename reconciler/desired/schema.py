@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
 
 from ..errors import Problem
-from ..schemas import validator
-from .yamlfile import Document, shown
+from ..schemas import load_schema, validator
+from .yamlfile import Document, Path, shown
 
 # Past this many, a file is not a draft to correct problem by problem (10,000 wrong values would
 # take minutes to list and nobody reads them all).
@@ -23,7 +27,7 @@ def config_problems(document: Document) -> list[tuple[tuple[Any, ...], Problem]]
     root path keeps the config loader from checking content whose shape was not all checked)."""
     errors: list[jsonschema.ValidationError] = []
     cut = False
-    for error in validator("config.schema.json").iter_errors(document.data):
+    for error in _schema_errors(document.data):
         if tuple(error.absolute_path) not in document.unreadable:
             errors.append(error)
         if len(errors) > MAX_PROBLEMS:
@@ -39,6 +43,48 @@ def config_problems(document: Document) -> list[tuple[tuple[Any, ...], Problem]]
         note = document.problem((), f"more than {MAX_PROBLEMS} problems: the first {MAX_PROBLEMS} are listed")
         problems = problems[:MAX_PROBLEMS] + [((), note)]
     return problems
+
+
+def _schema_errors(data: Any) -> Iterator[jsonschema.ValidationError]:
+    """The config schema's errors, each template checked once per distinct content.
+
+    A fleet declared in full repeats the same template in every account: the document is checked
+    without looking inside templates, then each template whose content was not met before is
+    checked on its own (with its errors placed at its path). Identical content has identical
+    errors, so a template already found valid is not checked again."""
+    yield from _outline_validator().iter_errors(data)
+    template = validator("config.schema.json").evolve(schema={"$ref": "#/$defs/template"})
+    valid: set[bytes] = set()
+    for prefix, value in _templates(data):
+        digest = hashlib.blake2b(repr(value).encode(), digest_size=16).digest()
+        if digest in valid:
+            continue
+        found = list(template.iter_errors(value))
+        if not found:
+            valid.add(digest)
+        for error in found:
+            error.path.extendleft(reversed(prefix))
+            yield error
+
+
+def _templates(data: Any) -> Iterator[tuple[Path, Any]]:
+    """Every template declared, with its path: in accounts and in template sets."""
+    if not isinstance(data, dict):
+        return
+    for kind in ("accounts", "template_sets"):
+        owners = data.get(kind)
+        for name, owner in (owners.items() if isinstance(owners, dict) else ()):
+            templates = owner.get("templates") if isinstance(owner, dict) else None
+            for template_name, value in (templates.items() if isinstance(templates, dict) else ()):
+                yield (kind, name, "templates", template_name), value
+
+
+@functools.cache
+def _outline_validator() -> jsonschema.Draft202012Validator:
+    """The config schema with templates' contents left to ``_schema_errors`` (their names still checked)."""
+    schema = copy.deepcopy(load_schema("config.schema.json"))
+    schema["$defs"]["account"]["properties"]["templates"]["additionalProperties"] = True
+    return jsonschema.Draft202012Validator(schema)
 
 
 def _located(document: Document, error: jsonschema.ValidationError) -> list[Problem]:
