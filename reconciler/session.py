@@ -36,6 +36,7 @@ from .graph import DEFAULT_API_VERSION, GraphClient
 from .graph import auth as graph_auth
 from .graph import waba as graph_waba
 from .graph.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, clean_token
+from .graph.throttle import Throttle
 from .inputs import Ignore, changed_files, config_digests, ledger_file, load_desired
 from .ledger import Ledger
 from .ledgerlock import LedgerLock
@@ -83,6 +84,7 @@ class Session:
     clients: dict[str, GraphClient] = field(default_factory=dict)  # by account name
     errors: dict[str, GraphError] = field(default_factory=dict)  # why an account could not be read, for --debug
     on_read: Callable[[int, int, str], None] | None = None  # progress: accounts read so far, of how many, the last one
+    throttle: Throttle = field(default_factory=Throttle)  # one for the run: accounts of a business slow down together
     _by_token: dict[str, GraphClient] = field(default_factory=dict, repr=False)  # never shown: keys are tokens
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -115,7 +117,7 @@ class Session:
             raise ReconcilerError(f"WABACTL_API_VERSION must look like v26.0; got {version[:40]!r}")
         deadline = seconds_from(self.environ, "WABACTL_REQUEST_TIMEOUT", DEFAULT_DEADLINE, most=600)
         return GraphClient(token, base_url=self.target.base_url, api_version=version, deadline=deadline,
-                           timeout=min(deadline, DEFAULT_TIMEOUT), retry=retry_policy(self.environ))
+                           timeout=min(deadline, DEFAULT_TIMEOUT), retry=retry_policy(self.environ), throttle=self.throttle)
 
     def close(self) -> None:
         for client in self._by_token.values():

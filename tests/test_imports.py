@@ -33,7 +33,8 @@ JSON_EDGES = {
     "reconciler.ledger": "the ledger file",
     "reconciler.ledgerlock": "the note of who holds the ledger's lock",
     "reconciler.schemas": "the JSON Schema files",
-    "reconciler.graph.client": "Graph answers and their usage headers",
+    "reconciler.graph.client": "Graph answers",
+    "reconciler.graph.throttle": "the usage headers (X-App-Usage, X-Business-Use-Case-Usage)",
     "reconciler.model": "the digest of live state a saved plan is checked against",
 }
 

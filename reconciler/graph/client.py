@@ -25,6 +25,7 @@ import urllib3
 from .. import __version__
 from ..errors import CredentialsError, GraphAnswerError, GraphError, GraphTransportError, ReconcilerError
 from .retry import RetryPolicy
+from .throttle import Throttle
 
 Value = TypeVar("Value")
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
@@ -77,7 +78,9 @@ class GraphClient:
         retry: RetryPolicy | None = None,
         page_cap: int = 1000,  # pages of one listing
         max_answer_bytes: int = 64 << 20,
+        throttle: Throttle | None = None,  # shared by the clients of a run: pacing from usage headers
     ) -> None:
+        self.throttle = throttle
         self.base_url = check_base_url(base_url).rstrip("/")
         self.api_version = api_version
         self.timeout = timeout
@@ -248,6 +251,8 @@ class GraphClient:
 
     def _once(self, method: str, url: str, **kwargs: Any) -> Any:
         path = urllib.parse.urlsplit(url).path  # never the query: it can carry cursors, not tokens
+        if self.throttle is not None:
+            self.throttle.before(path)
         deadline = time.monotonic() + self.deadline
         try:
             with self.session.request(method, url, timeout=(self.timeout, min(self.timeout, self.deadline)),
@@ -261,6 +266,8 @@ class GraphClient:
             # The library's message can quote the request, headers included: never shown.
             raise GraphTransportError(method, path, "the request could not be sent") from None
         self._note_date(response.headers.get("Date"))
+        if self.throttle is not None:
+            self.throttle.after(response.headers)
         return _answer(method, path, response, raw, self._secret)
 
     def _body(self, response: requests.Response, deadline: float, method: str, path: str) -> bytes:
