@@ -13,7 +13,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 
@@ -46,11 +46,12 @@ class EmulatorProcess:
 
 
 @contextlib.contextmanager
-def running_emulator(seed_path: str) -> Iterator[EmulatorProcess]:
+def running_emulator(seed_path: str, env: Mapping[str, str] | None = None) -> Iterator[EmulatorProcess]:
     """An emulator process seeded from ``seed_path``; stopped on leaving. The URL is empty when it
-    printed none (it could not start)."""
+    printed none (it could not start). ``env``: its environment (default: this process's), e.g. a
+    PYTHONPATH naming which wabactl's emulator to run."""
     process = subprocess.Popen([sys.executable, "-m", "reconciler", "emulator", "--seed", seed_path],
-                               stdout=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, text=True, env=dict(env) if env is not None else None)
     try:
         line = process.stdout.readline() if process.stdout else ""
         yield EmulatorProcess(process, line.rsplit(" ", 1)[-1].strip())

@@ -1,4 +1,5 @@
-"""YAML read with the line and column of every key and value; duplicate keys and hostile input refused.
+"""YAML read into values, duplicate keys and hostile input refused; the line and column of any key or
+value found when a problem needs one.
 
 PyYAML's safe loader silently keeps the last of two equal keys; a config where that happens is
 almost always a mistake (two definitions of the same template language), so it is an error here.
@@ -7,12 +8,13 @@ A config may come from someone else (a pull request, a generator), so reading on
 each bound, when crossed, is one problem at file (line, column) rather than a hang or a traceback:
 
 - ``MAX_FILE_BYTES``: checked before the file is read.
-- ``MAX_DEPTH``: nesting. libyaml stops at 1,000 levels itself and PyYAML's own composer recurses
-  (a RecursionError well before that); ``_Extent`` holds every config to ``MAX_DEPTH``.
+- ``MAX_DEPTH``: nesting, checked as the parser's events arrive (libyaml stops at 1,000 levels
+  itself; no recursion here goes deeper than the bound).
 - ``MAX_VALUES`` and ``MAX_ALIASED_VALUES``: aliases (``*name``) and merge keys (``<<``) let a
-  few hundred bytes stand for billions of values ("billion laughs"). ``_Extent`` measures the
-  composed node graph, each distinct node once, so a bomb is refused before one value is built;
-  a large file is counted while parsing, before its nodes are made (``_count_written``).
+  few hundred bytes stand for billions of values ("billion laughs"). ``_Builder`` builds values
+  straight from the events; an alias reuses the value built for its anchor, with the size
+  measured then, so a bomb is refused at the first value that expands past a bound without being
+  expanded, and a large file at the value that passes ``MAX_VALUES``.
 - ``MAX_NUMBER_CHARS``: converting a long number (``1:2:3:...`` is base 60 in YAML 1.1) takes
   time quadratic in its length.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import os
 import reprlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -70,39 +72,88 @@ def shown(value: Any) -> str:
 
 @dataclass
 class Document:
+    """A config file's values. Positions are not kept for every value (at fleet scale that costs
+    more than the values): a problem's place is found when a problem needs one, by reading the
+    file's node tree again, which happens only for a file with problems."""
+
     file: str
     data: Any
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)  # where each value starts
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)  # where each mapping key stands
     problems: list[Problem] = field(default_factory=list)  # duplicate or non-text keys, unreadable values
     unreadable: set[Path] = field(default_factory=set)  # values held as None: a problem says why already
+    text: str = field(default="", repr=False)
+    _tree: tuple[yaml.SafeLoader, Node | None] | None = field(default=None, repr=False)
 
     def problem(self, path: Path, message: str, at_key: bool = False) -> Problem:
         """A problem at ``path``, or at the nearest enclosing place that has a position."""
-        table = self.keys if at_key else self.values
-        probe = tuple(path)
-        while probe and probe not in table and probe not in self.values:
-            probe = probe[:-1]
-        line, column = table.get(probe) or self.values.get(probe) or self.values.get((), (1, 1))
-        return Problem(self.file, line, column, message)
+        return Problem(self.file, *self.position(path, at_key), message)
+
+    def position(self, path: Path, at_key: bool = False) -> tuple[int, int]:
+        """(line, column) of the value at ``path`` (of its key with ``at_key``), or of the nearest
+        enclosing value found; (1, 1) when the file has no node there."""
+        if self._tree is None:
+            self._tree = _tree(self.text)
+        loader, node = self._tree
+        if node is None:
+            return 1, 1
+        place = _position(node)
+        for index, step in enumerate(path):
+            found = _child(loader, node, step)
+            if found is None:
+                return place
+            key, node = found
+            place = _position(key) if at_key and key is not None and index == len(path) - 1 else _position(node)
+        return place
+
+
+def _tree(text: str) -> tuple[yaml.SafeLoader, Node | None]:
+    """The node tree of a file that was read already (so within every bound), for positions."""
+    loader = LOADER(text)
+    try:
+        return loader, loader.get_single_node()
+    except yaml.YAMLError:
+        return loader, None
+    finally:
+        loader.dispose()
+
+
+def _child(loader: yaml.SafeLoader, node: Node, step: Any) -> tuple[Node | None, Node] | None:
+    """(key node, value node) of ``step`` under ``node``, merge keys applied; None when absent."""
+    if isinstance(node, MappingNode):
+        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+            try:
+                loader.flatten_mapping(node)
+            except yaml.YAMLError:
+                return None
+        for key, value in reversed(node.value):  # the last of equal keys is the value kept
+            if isinstance(key, ScalarNode) and key.value == str(step):
+                return key, value
+        return None
+    if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        return None, node.value[step]
+    return None
 
 
 def load_document(path: str) -> Document:
-    """Steps: read the text (bounded); compose the YAML nodes; measure them; build the values."""
+    """Steps: read the text (bounded); build the values from the parser's events, measuring as
+    it goes (depth, values written, values repeated through aliases)."""
     text = _read(path)
-    document = Document(file=path, data=None)
+    document = Document(file=path, data=None, text=text)
     try:
         loader = LOADER(text)
     except yaml.reader.ReaderError as error:  # PyYAML's reader checks every character up front
         raise ConfigError([_unreadable(path, text, error)]) from error
-    _count_written(path, text)
-    root = _compose(path, text, loader)
-    if root is not None:
-        try:
-            _Extent(loader, path).measure(root, 1)  # also applies merge keys (<<)
-        except yaml.MarkedYAMLError as error:  # a merge key with something other than mappings
-            raise ConfigError([_marked(path, error, "YAML")]) from error
-        document.data = _build(loader, root, (), document)
+    try:
+        document.data = _Builder(loader, document).root()
+    except RecursionError as error:  # not reached: depth is bounded first; kept as a last guard
+        raise ConfigError([Problem(path, 0, 0, TOO_DEEP)]) from error
+    except yaml.reader.ReaderError as error:
+        raise ConfigError([_unreadable(path, text, error)]) from error
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError([_marked(path, error, "YAML syntax")]) from error
+    except yaml.YAMLError as error:
+        raise ConfigError([Problem(path, 0, 0, f"YAML: {error}")]) from error
+    finally:
+        loader.dispose()
     return document
 
 
@@ -125,43 +176,6 @@ def _read(path: str) -> str:
         raise ConfigError([Problem(path, line, column, f"not UTF-8 text: {error.reason}")]) from error
 
 
-def _count_written(path: str, text: str) -> None:
-    """Refuse a file that writes more than MAX_VALUES values before composing it: its nodes would
-    take gigabytes before ``_Extent`` could count them (a 64 MiB file of ``[1,1,1,...`` is 33
-    million). Parsing alone keeps nothing; a value takes at least half a character (``a:`` is a
-    mapping, a key and a null), so shorter texts cannot hold that many and are not parsed twice."""
-    if len(text) <= MAX_VALUES // 2:
-        return
-    loader = LOADER(text)
-    written = 0
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
-                written += 1
-                if written > MAX_VALUES:
-                    raise ConfigError([Problem(path, *_at(event.start_mark), f"too many values: the config holds more than {MAX_VALUES:,}")])
-    except yaml.YAMLError:
-        return  # composing finds the same error and says where
-    finally:
-        loader.dispose()
-
-
-def _compose(path: str, text: str, loader: yaml.SafeLoader) -> Node | None:
-    try:
-        return loader.get_single_node()
-    except RecursionError as error:  # PyYAML's own composer recurses once per level
-        raise ConfigError([Problem(path, 0, 0, TOO_DEEP)]) from error
-    except yaml.reader.ReaderError as error:
-        raise ConfigError([_unreadable(path, text, error)]) from error
-    except yaml.MarkedYAMLError as error:
-        raise ConfigError([_marked(path, error, "YAML syntax")]) from error
-    except yaml.YAMLError as error:
-        raise ConfigError([Problem(path, 0, 0, f"YAML: {error}")]) from error
-    finally:
-        loader.dispose()
-
-
 def _marked(path: str, error: yaml.MarkedYAMLError, label: str) -> Problem:
     line, column = _at(error.problem_mark or error.context_mark)
     reason = ", ".join(str(part) for part in (error.context, error.problem) if part) or str(error)
@@ -177,120 +191,189 @@ def _unreadable(path: str, text: str, error: yaml.reader.ReaderError) -> Problem
     return Problem(path, line, column, f"YAML: character #x{error.character:04x} is not allowed ({error.reason})")
 
 
-class _Extent:
-    """How deep and how many values the composed YAML is once aliases and merge keys are expanded,
-    found without expanding them: each collection is measured once and remembered by identity, so
-    a billion laughs costs as many steps as it has nodes in the file, and is refused at the first
-    value that expands past a bound."""
+@dataclass
+class _Built:
+    """A value built from the events, with what it expands to: values (keys included) and levels."""
 
-    def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
+    value: Any
+    values: int
+    levels: int
+    start: Any  # the parser's mark where it starts
+
+
+class _Builder:
+    """The document's values straight from the parser's events: no node tree is kept (at fleet
+    scale it would cost several times the values). An alias (``*name``) reuses the value built
+    for its anchor, with the size measured then, so a billion laughs is refused at the first value
+    that expands past a bound, after as many steps as the file has events; a file that writes too
+    many values is refused at the value that passes the bound."""
+
+    def __init__(self, loader: yaml.SafeLoader, document: Document) -> None:
         self.loader = loader
-        self.file = file
-        self.known: dict[int, tuple[int, int]] = {}  # id(collection node) -> (values, levels) it expands to
-        self.open: set[int] = set()  # collections being measured: reaching one again is an alias to itself
-        self.written = 0  # values written in the file met so far: each collection once, each scalar each time
+        self.document = document
+        self.anchors: dict[str, _Built] = {}
+        self.open: dict[str, Any] = {}  # anchors being built -> their start: an alias to one never ends
+        self.written = 0  # values written in the file so far (keys included)
 
-    def measure(self, node: Node, depth: int) -> tuple[int, int]:
-        """(values, levels) of collection ``node`` reached at nesting ``depth`` (the root is at 1)."""
-        known = self.known.get(id(node))
-        if known is None:
-            if id(node) in self.open:
-                raise self._refused(node, "an alias (*name) inside the value it names: it never ends")
-            if depth > MAX_DEPTH:
-                raise self._refused(node, TOO_DEEP)
-            self.open.add(id(node))
-            self.written += 1
-            known = self.known[id(node)] = self._measure_new(node, depth)
-            self.open.discard(id(node))
-        elif depth + known[1] - 1 > MAX_DEPTH:
-            raise self._refused(node, TOO_DEEP)
-        return known
+    def root(self) -> Any:
+        self.loader.get_event()  # StreamStart
+        if self.loader.check_event(yaml.StreamEndEvent):
+            return None
+        self.loader.get_event()  # DocumentStart
+        root = self.node((), 1).value
+        self.loader.get_event()  # DocumentEnd
+        if not self.loader.check_event(yaml.StreamEndEvent):
+            extra = self.loader.get_event()
+            raise yaml.composer.ComposerError("expected a single document in the stream", None, "but found another document",
+                                              extra.start_mark)
+        return root
 
-    def _measure_new(self, node: Node, depth: int) -> tuple[int, int]:
-        if isinstance(node, ScalarNode):
-            return _SCALAR
-        children = _children(node)
-        if children and depth >= MAX_DEPTH:
-            raise self._refused(children[0], TOO_DEEP)
-        for child in children:
-            if isinstance(child, ScalarNode):
-                self.written += 1
-            else:
-                self.measure(child, depth + 1)
-        if isinstance(node, MappingNode) and any(key.tag == _MERGE_TAG for key, _ in node.value):
-            self._check(node, 1 + sum(self._merged_values(key, value) for key, value in node.value))
-            self.loader.flatten_mapping(node)  # its sources are measured, hence flattened, already
-            children = _children(node)
+    def node(self, path: Path, depth: int) -> _Built:
+        event = self.loader.get_event()
+        if isinstance(event, yaml.AliasEvent):
+            return self._alias(event, depth)
+        if depth > MAX_DEPTH:
+            raise self._refused(event.start_mark, TOO_DEEP)
+        self._wrote(event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.open[anchor] = event.start_mark
+        if isinstance(event, yaml.ScalarEvent):
+            built = self._scalar(event, path)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            built = self._sequence(event, path, depth)
+        else:
+            built = self._mapping(event, path, depth)
+        if anchor is not None:
+            del self.open[anchor]
+            self.anchors[anchor] = built
+        return built
+
+    def _alias(self, event: yaml.AliasEvent, depth: int) -> _Built:
+        if event.anchor in self.open:
+            raise self._refused(self.open[event.anchor], "an alias (*name) inside the value it names: it never ends")
+        if event.anchor not in self.anchors:
+            raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", cast(Any, event.start_mark))
+        built = self.anchors[event.anchor]
+        if depth + built.levels - 1 > MAX_DEPTH:
+            raise self._refused(built.start, TOO_DEEP)
+        return built
+
+    def _scalar(self, event: yaml.ScalarEvent, path: Path) -> _Built:
+        tag = event.tag if event.tag not in (None, "!") else self.loader.resolve(ScalarNode, event.value, event.implicit)
+        node = ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style)
+        value = _scalar(self.loader, node, self.document)
+        if value is _UNREADABLE:
+            self.document.unreadable.add(path)
+            value = None
+        return _Built(value, 1, 1, event.start_mark)
+
+    def _sequence(self, start: Any, path: Path, depth: int) -> _Built:
+        items: list[Any] = []
         values, levels = 1, 1
-        for child in children:
-            size = _SCALAR if isinstance(child, ScalarNode) else self.known[id(child)]
-            values += size[0]
-            levels = max(levels, size[1] + 1)
-        self._check(node, values)
-        return values, levels
+        while not self.loader.check_event(yaml.SequenceEndEvent):
+            item = self.node(path + (len(items),), depth + 1)
+            items.append(item.value)
+            values += item.values
+            levels = max(levels, item.levels + 1)
+        self.loader.get_event()
+        return self._checked(_Built(items, values, levels, start.start_mark))
 
-    def _values(self, node: Node) -> int:
-        return 1 if isinstance(node, ScalarNode) else self.known[id(node)][0]
+    def _mapping(self, start: Any, path: Path, depth: int) -> _Built:
+        own: dict[str, Any] = {}
+        lines: dict[str, int] = {}  # the line of each key, for a duplicate's message
+        sources: list[_Built] = []  # what merge keys (<<) bring in, in order
+        values, levels = 1, 1
+        while not self.loader.check_event(yaml.MappingEndEvent):
+            event = self.loader.peek_event()
+            where = _at(event.start_mark)
+            if isinstance(event, yaml.ScalarEvent) and event.tag is None and event.implicit[0] and event.value == "<<":
+                self.loader.get_event()
+                self._wrote(event.start_mark)
+                brought = self._merged(path, depth + 1)
+                sources += brought
+                values += sum(source.values - 1 for source in brought)
+                levels = max([levels, *(source.levels for source in brought)])
+                continue
+            key = self._key(path, depth + 1)
+            value = self.node(path + (key,) if isinstance(key, str) else path, depth + 1)
+            values += 1 + value.values
+            levels = max(levels, value.levels + 1)
+            if key is _UNREADABLE:
+                continue  # its problem is listed already
+            if not isinstance(key, str):
+                kind = "a mapping" if isinstance(key, dict) else "a list" if isinstance(key, list) else shown(key)
+                self.document.problems.append(Problem(self.document.file, *where, f"keys must be text, not {kind}"))
+                continue
+            if key in lines:
+                self.document.problems.append(Problem(self.document.file, *where, f"duplicate key {shown(key)} (first at line {lines[key]})"))
+                continue
+            lines[key] = where[0]
+            own[key] = value.value
+        self.loader.get_event()
+        if not sources:
+            return self._checked(_Built(own, values, levels, start.start_mark))
+        result: dict[str, Any] = {}
+        for source in sources:  # the first source listed wins over later ones ...
+            for name, item in source.value.items():
+                result.setdefault(name, item)
+        result.update(own)  # ... and the mapping's own keys over every source
+        return self._checked(_Built(result, values, levels, start.start_mark))
 
-    def _merged_values(self, key: Node, value: Node) -> int:
-        """Values a pair adds to its mapping once merge keys are applied."""
-        if key.tag != _MERGE_TAG:
-            return self._values(key) + self._values(value)
-        sources = value.value if isinstance(value, SequenceNode) else [value]
-        return sum(self._values(s) - 1 for s in sources if isinstance(s, MappingNode))
+    def _key(self, path: Path, depth: int) -> Any:
+        """A mapping key: text (a number becomes its text), _UNREADABLE, or what else it is."""
+        event = self.loader.peek_event()
+        if not isinstance(event, yaml.ScalarEvent):
+            return self.node(path, depth).value
+        self.loader.get_event()
+        if depth > MAX_DEPTH:
+            raise self._refused(event.start_mark, TOO_DEEP)
+        self._wrote(event.start_mark)
+        tag = event.tag if event.tag not in (None, "!") else self.loader.resolve(ScalarNode, event.value, event.implicit)
+        key = _scalar(self.loader, ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style), self.document)
+        if isinstance(key, int) and not isinstance(key, bool):
+            return str(key)  # ids written without quotes as mapping keys
+        return key
 
-    def _check(self, node: Node, values: int) -> None:
+    def _merged(self, path: Path, depth: int) -> list[_Built]:
+        """The mappings a merge key (``<<``) brings in: one mapping, or a list of mappings."""
+        event = self.loader.peek_event()
+        if isinstance(event, yaml.SequenceStartEvent):
+            self.loader.get_event()
+            self._wrote(event.start_mark)
+            items = []
+            while not self.loader.check_event(yaml.SequenceEndEvent):
+                item = self.node(path, depth + 1)
+                if not isinstance(item.value, dict):
+                    raise yaml.constructor.ConstructorError("while constructing a mapping", cast(Any, event.start_mark),
+                                                            f"expected a mapping for merging, but found {_kind(item.value)}", item.start)
+                items.append(item)
+            self.loader.get_event()
+            return items
+        value = self.node(path, depth)
+        if not isinstance(value.value, dict):
+            raise yaml.constructor.ConstructorError("while constructing a mapping", None,
+                                                    f"expected a mapping or list of mappings for merging, but found {_kind(value.value)}",
+                                                    value.start)
+        return [value]
+
+    def _wrote(self, mark: Any) -> None:
+        self.written += 1
+        if self.written > MAX_VALUES:
+            raise self._refused(mark, f"too many values: the config holds more than {MAX_VALUES:,}")
+
+    def _checked(self, built: _Built) -> _Built:
         # Values beyond those written so far can only be repeats through aliases; at the root this
         # is exact, and below it never more than the root's count.
-        if values - self.written > MAX_ALIASED_VALUES:
-            raise self._refused(
-                node,
-                f"aliases expand this value to {values:,} values; at most {MAX_ALIASED_VALUES:,}"
-                " may be repeats of an anchored value (&name) through aliases (*name) or merge keys (<<)",
-            )
-        if values > MAX_VALUES:
-            raise self._refused(node, f"too many values: the config holds more than {MAX_VALUES:,}")
+        if built.values - self.written > MAX_ALIASED_VALUES:
+            raise self._refused(built.start, f"aliases expand this value to {built.values:,} values; at most {MAX_ALIASED_VALUES:,}"
+                                " may be repeats of an anchored value (&name) through aliases (*name) or merge keys (<<)")
+        if built.values > MAX_VALUES:
+            raise self._refused(built.start, f"too many values: the config holds more than {MAX_VALUES:,}")
+        return built
 
-    def _refused(self, node: Node, message: str) -> ConfigError:
-        return ConfigError([Problem(self.file, *_position(node), message)])
-
-
-def _children(node: Node) -> list[Node]:
-    return [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else list(node.value)
-
-
-def _build(loader: yaml.SafeLoader, node: Node, path: Path, document: Document) -> Any:
-    """The value of a node measured by ``_Extent``: at most MAX_DEPTH levels, merge keys applied."""
-    document.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, ScalarNode):
-        if node.tag == _STR_TAG:
-            return node.value
-        value = _scalar(loader, node, document)
-        if value is _UNREADABLE:
-            document.unreadable.add(path)
-            return None
-        return value
-    if isinstance(node, SequenceNode):
-        return [_build(loader, item, path + (i,), document) for i, item in enumerate(node.value)]
-    result: dict[str, Any] = {}
-    for key_node, value_node in node.value:
-        where = _position(key_node)
-        key = _scalar(loader, key_node, document) if isinstance(key_node, ScalarNode) else key_node
-        if key is _UNREADABLE:
-            continue
-        if isinstance(key, int) and not isinstance(key, bool):
-            key = str(key)  # ids written without quotes as mapping keys
-        if not isinstance(key, str):
-            kind = "a mapping" if isinstance(key, MappingNode) else "a list" if isinstance(key, Node) else shown(key)
-            document.problems.append(Problem(document.file, *where, f"keys must be text, not {kind}"))
-            continue
-        if key in result:
-            first = document.keys[path + (key,)]
-            document.problems.append(Problem(document.file, *where, f"duplicate key {shown(key)} (first at line {first[0]})"))
-            continue
-        document.keys[path + (key,)] = where
-        result[key] = _build(loader, value_node, path + (key,), document)
-    return result
+    def _refused(self, mark: Any, message: str) -> ConfigError:
+        return ConfigError([Problem(self.document.file, *_at(mark), message)])
 
 
 def _scalar(loader: yaml.SafeLoader, node: ScalarNode, document: Document) -> Any:
@@ -309,6 +392,10 @@ def _scalar(loader: yaml.SafeLoader, node: ScalarNode, document: Document) -> An
         reason = error.problem if isinstance(error, yaml.MarkedYAMLError) and error.problem else f"not a valid {node.tag.rsplit(':', 1)[-1]}"
         document.problems.append(Problem(document.file, *_position(node), f"YAML: {shown(node.value)} cannot be read: {reason}"))
         return _UNREADABLE
+
+
+def _kind(value: Any) -> str:
+    return "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else "a scalar"
 
 
 def _position(node: Node) -> tuple[int, int]:
