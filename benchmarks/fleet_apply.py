@@ -42,7 +42,6 @@ import math
 import os
 import shlex
 import sys
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
