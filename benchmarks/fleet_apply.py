@@ -180,7 +180,7 @@ def main() -> None:
     if applied.code != 0:
         problems.append(f"apply exited {applied.code}: {applied.stderr[-2000:]}")
     if after.code != 0:
-        problems.append(f"plan afterwards exited {after.code} (2 = changes left): {(folder / 'plan-after.stdout').read_text()[-2000:] if args.keep else after.stderr[-2000:]}")
+        problems.append(f"plan afterwards exited {after.code} (2 = changes left): {after.stderr[-2000:]}")
     short = {w: held.get(w, 0) for w in waba_ids(args.accounts) if held.get(w, 0) != args.templates}
     if short:
         problems.append(f"{len(short)} WABAs do not hold {args.templates} templates: {dict(list(short.items())[:5])}")

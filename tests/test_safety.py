@@ -11,10 +11,9 @@ from reconciler.planning.plan import AccountPlan, Action, Change, Limits, Plan, 
 
 
 def account(changes=(), live=0, after=1, limit=250, token_user=None):
-    statuses = {f"template.t{i}[en]": "APPROVED" for i in range(live)}
     return Plan((AccountPlan("acme", "1", "2", "T", "sha256:" + "0" * 64, tuple(changes), usage=Usage(live, after, limit, "name"),
                              limits=Limits(creates_per_hour=100, max_deletes=10, max_delete_percent=20),
-                             statuses=statuses, token_user=token_user),), "now")
+                             live_templates=live, token_user=token_user),), "now")
 
 
 def deletes(n):

@@ -140,7 +140,8 @@ class AccountPlan:
     warnings: tuple[str, ...] = ()
     usage: Usage | None = None  # None: not known (a plan made without reading the cap)
     limits: Limits = field(default_factory=Limits.default)
-    statuses: dict[str, str] = field(default_factory=dict)  # display only: live status per key
+    statuses: dict[str, str] = field(default_factory=dict)  # display only: live status of each key the plan changes
+    live_templates: int = 0  # live template languages: what the delete threshold's share is of
     unmanaged: tuple[str, ...] = ()  # display only: live keys the config does not declare and the plan leaves alone
 
     def __post_init__(self) -> None:

@@ -62,6 +62,7 @@ def _account(account: AccountPlan) -> dict[str, Any]:
         "usage": usage,
         "warnings": list(account.warnings),
         "statuses": dict(account.statuses),
+        "live_templates": account.live_templates,
         "unmanaged": list(account.unmanaged),
         "changes": [
             {
@@ -114,6 +115,7 @@ def _plan(data: dict[str, Any]) -> Plan:
             limits=_fields(Limits, a["usage"]) if a["usage"] else Limits.default(),
             warnings=tuple(a["warnings"]),
             statuses=a["statuses"],
+            live_templates=a.get("live_templates", len(a["statuses"])),
             unmanaged=tuple(a.get("unmanaged", ())),
             changes=tuple(_change(a["account"], c) for c in a["changes"]),
         )

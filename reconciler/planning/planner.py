@@ -48,7 +48,8 @@ def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedg
         warnings=tuple(warnings),
         usage=_usage(desired, live, changes),
         limits=Limits.of(desired.settings),
-        statuses={t.key: t.status for t in live.templates},
+        statuses={t.key: t.status for t in live.templates if t.key in {c.key for c in changes}},
+        live_templates=len(live.templates),
         unmanaged=_unmanaged(desired, live, changes),
     )
 

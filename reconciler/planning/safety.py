@@ -39,7 +39,7 @@ def _over_cap(account: AccountPlan) -> str | None:
 def _unsafe(account: AccountPlan, allow_destroy: bool) -> list[str]:
     problems = []
     deletes = sum(1 for c in account.changes if c.kind == "template" and c.action in (Action.DELETE, Action.REPLACE))
-    live = len(account.statuses)
+    live = account.live_templates
     most, percent = account.limits.max_deletes, account.limits.max_delete_percent
     share = 100.0 * deletes / live if live else 0.0
     too_many = deletes > most or (live >= MIN_ACCOUNT_FOR_PERCENT and share > percent)
