@@ -132,7 +132,7 @@ def indented(text: str, spaces: int) -> str:
 def write_config(folder: Path, count: int, variant: str) -> list[Path]:
     """Write the config of one variant; its files. Each account's text is made once and repeated,
     so 100 MB of config is written in seconds. The ``full`` variant goes into as few files as keep
-    each under wabactl's bound on one config file (64 MiB; ``MAX_FILE_BYTES``), accounts spread
+    each under wabactl's bound on one config file (``MAX_FILE_BYTES``), accounts spread
     evenly: one file up to about 500 WABAs, two at 1,000."""
     templates = indented(yaml.dump({"templates": declared_templates()}, Dumper=FullDumper, width=1000), 4)
     users = indented(yaml.dump({"users": USERS}, Dumper=FullDumper, width=1000), 4)

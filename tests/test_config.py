@@ -265,12 +265,12 @@ def test_file_larger_than_the_bound_is_refused_unread(tmp_path):
         handle.truncate(yamlfile.MAX_FILE_BYTES + 1)  # sparse: takes no room, reads as NUL bytes
     problem = _refused_quickly(path)
     assert (problem.line, problem.column) == (0, 0)
-    assert "larger than 64 MiB" in problem.message
+    assert "larger than 128 MiB" in problem.message
 
 
 def test_a_file_writing_too_many_values_is_refused_before_composing(tmp_path, monkeypatch):
     """Counted while parsing, at the first value past the bound (composing would first take
-    gigabytes: a 64 MiB file of ``[1,1,1,...`` writes 33 million values)."""
+    gigabytes: a 128 MiB file of ``[1,1,1,...`` writes 67 million values)."""
     monkeypatch.setattr(yamlfile, "MAX_VALUES", 1000)
     path = tmp_path / "many.yaml"
     path.write_text("version: 1\naccounts: [" + "1," * 2000 + "1]\n")
