@@ -344,7 +344,7 @@ def auth(paths: tuple[str, ...], fmt: str, accounts: tuple[str, ...], parallelis
     desired = loaded(paths, accounts)
     with open_session(None, emulator_seed=emulator_seed, parallelism=parallelism) as run:
         selected = run.select(desired, accounts)
-        checks = run.check_tokens(selected.desired.accounts)
+        checks = run.check_tokens(selected.desired.accounts, report_missing=True)
     errors = [f"fleet {f.fleet}: {f.error}" for f in selected.fleets if f.error] + [f"{f.account}: {f.error}" for f in selected.refused]
     click.echo(auth_report.dumps(checks, errors) if fmt == "json" else auth_report.text(checks, errors), nl=False)
     refused = errors or any(c.problems or c.info is None for c in checks)

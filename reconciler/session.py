@@ -154,14 +154,21 @@ class Session:
 
         return self._parallel(self._told(read, len(accounts)), accounts)
 
-    def check_tokens(self, accounts: Sequence[DesiredAccount]) -> list[preflight.Check]:
+    def check_tokens(self, accounts: Sequence[DesiredAccount], report_missing: bool = False) -> list[preflight.Check]:
         """Each account's token pre-flight, in the given order: ``debug_token`` once per distinct
         token (not per account), its answer judged for each account using that token. Warnings go
         to ``warnings`` (once each); a debug_token that fails is a warning, not a failure, unless
-        Meta refused the token itself (code 190)."""
+        Meta refused the token itself (code 190). A token missing from the environment stops the
+        run, or, with ``report_missing`` (``wabactl auth``), is that account's problem."""
         first: dict[str, DesiredAccount] = {}  # token -> the first account using it (the token is never shown)
+        missing: dict[str, str] = {}
         for account in accounts:
-            first.setdefault(graph_auth.bearer_token(self.client(account.name, account.token_env)), account)
+            try:
+                first.setdefault(graph_auth.bearer_token(self.client(account.name, account.token_env)), account)
+            except CredentialsError as error:
+                if not report_missing:
+                    raise
+                missing[account.name] = str(error)
 
         def ask(account: DesiredAccount) -> tuple[graph_auth.TokenInfo, dt.datetime] | GraphError:
             client = self.clients[account.name]
@@ -173,6 +180,10 @@ class Session:
         answers = dict(zip(first, self._parallel(ask, list(first.values())), strict=True))
         checks = []
         for account in accounts:
+            if account.name in missing:
+                checks.append(preflight.Check(account.name, account.waba_id, account.token_env, account.business_id,
+                                              account.users is not None, None, problems=(missing[account.name],), error=missing[account.name]))
+                continue
             answer = answers[graph_auth.bearer_token(self.clients[account.name])]
             made = preflight.not_checked(account, answer) if isinstance(answer, GraphError) else preflight.check(account, *answer)
             self.warnings.extend(w for w in made.warnings if w not in self.warnings)

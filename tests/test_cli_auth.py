@@ -187,3 +187,15 @@ def test_debug_token_leaves_out_a_scope_granted_for_nothing(load):
     data = load(copy.deepcopy(seed())).get("debug_token", input_token="other-waba-token").json()["data"]
     assert "business_management" not in data["scopes"]
     assert all(s["scope"] != "business_management" for s in data["granular_scopes"])
+
+
+def test_a_token_missing_from_the_environment_is_that_account_s_problem(load, wabactl, tmp_path):
+    load(seed())
+    path = config(tmp_path)
+    missing = {name: value for name, value in ENV.items() if name != "BARE_TOKEN"}
+    result = wabactl("auth", path, env={**missing, "BARE_TOKEN": ""})
+    assert result.exit_code == 1, result.output
+    blocks = {block.split()[0]: block for block in re.split(r"^account ", result.stdout, flags=re.M)[1:]}
+    assert "no access token: set the environment variable BARE_TOKEN" in blocks["bare"]
+    assert "valid:       yes, SYSTEM_USER" in blocks["good"]  # the others are still checked
+    no_secret(result.output)
