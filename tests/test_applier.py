@@ -78,3 +78,15 @@ def test_accounts_applied_at_once_keep_each_account_s_order_and_every_ledger_rec
     assert all(r.outcome is APPLIED for r in result.results)
     assert [len(book.account(waba).creations) for waba in wabas] == [5] * 6
     assert max(seen) == 30
+
+
+def test_after_an_interrupt_no_account_goes_on_to_its_next_change(load, emulator):
+    from reconciler.applying.applier import _Run
+
+    graph = load()
+    plan = one_account(create("a"), create("b"))
+    run = _Run(plan, {"acme": GraphClient("test-token", base_url=emulator.url)}, Ledger(None), Options(parallelism=4))
+    run.interrupted.set()  # what Ctrl-C sets while accounts run at once
+    run.account(plan.accounts[0])
+    assert [r.outcome for r in run.result.results] == [NOT_ATTEMPTED, NOT_ATTEMPTED]
+    assert [e for e in graph.log() if e["method"] == "POST"] == []

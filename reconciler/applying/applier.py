@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import functools
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,8 +59,14 @@ def apply_plan(plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger | 
     else:
         # Each account has its own creation budget and ledger entry, so accounts can go at once;
         # what they share (the ledger file, the result, the progress count) is kept under one lock.
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
             list(pool.map(run.account, plan.accounts))
+        except BaseException:  # Ctrl-C: accounts stop at their next change, none starts anew
+            run.interrupted.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     order = {account.account: index for index, account in enumerate(plan.accounts)}
     run.result.results.sort(key=lambda r: order.get(r.account, len(order)))  # stable: each account's own order stays
     return run.result
@@ -78,6 +83,7 @@ class _Run:
         self.total = sum(1 for c in plan.changes if c.action.executes)
         self.done = 0
         self.lock = threading.RLock()
+        self.interrupted = threading.Event()  # set on Ctrl-C: no account goes on to its next change
 
     def account(self, account: AccountPlan) -> None:
         client = self.clients[account.account]
@@ -88,7 +94,7 @@ class _Run:
             if not change.action.executes:
                 self._keep(change)
                 continue
-            if stopped:
+            if stopped or self.interrupted.is_set():
                 outcome = _result(change, Outcome.NOT_ATTEMPTED)
             elif change.creates and creates_deferred:
                 outcome = _result(change, Outcome.DEFERRED, "creation budget spent")
@@ -176,7 +182,8 @@ class _Run:
                 return
             if self.options.waiting is not None:
                 self.options.waiting(left, until)
-            time.sleep(min(left, self.options.poll_seconds))
+            if self.interrupted.wait(min(left, self.options.poll_seconds)):
+                raise KeyboardInterrupt  # the run was interrupted while this account waited
             client.get("me", {"fields": "id"})  # refreshes the server time from its Date header
 
 

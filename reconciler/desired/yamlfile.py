@@ -120,12 +120,18 @@ def _tree(text: str) -> tuple[yaml.SafeLoader, Node | None]:
 def _child(loader: yaml.SafeLoader, node: Node, step: Any) -> tuple[Node | None, Node] | None:
     """(key node, value node) of ``step`` under ``node``, merge keys applied; None when absent."""
     if isinstance(node, MappingNode):
-        if any(key.tag == _MERGE_TAG for key, _ in node.value):
+        own_first = [(key, value) for key, value in node.value if key.tag != _MERGE_TAG]
+        if len(own_first) != len(node.value):
             try:
                 loader.flatten_mapping(node)
             except yaml.YAMLError:
                 return None
-        for key, value in reversed(node.value):  # the last of equal keys is the value kept
+        # The reader keeps the first of equal keys, and a mapping's own keys over merged ones; among
+        # merged pairs (flattened first, in PyYAML's order) the last is the one a mapping keeps.
+        for key, value in own_first:
+            if isinstance(key, ScalarNode) and key.value == str(step):
+                return key, value
+        for key, value in reversed(node.value):
             if isinstance(key, ScalarNode) and key.value == str(step):
                 return key, value
         return None
@@ -238,6 +244,7 @@ class _Builder:
         self._wrote(event.start_mark)
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
+            self._new_anchor(anchor, event.start_mark)
             self.open[anchor] = event.start_mark
         if isinstance(event, yaml.ScalarEvent):
             built = self._scalar(event, path)
@@ -249,6 +256,13 @@ class _Builder:
             del self.open[anchor]
             self.anchors[anchor] = built
         return built
+
+    def _new_anchor(self, anchor: str, mark: Any) -> None:
+        """YAML's composer refuses a name given to two anchors; so does this reader (and the tree
+        read again for positions stays readable)."""
+        first = self.anchors[anchor].start if anchor in self.anchors else self.open.get(anchor)
+        if first is not None:
+            raise yaml.composer.ComposerError(f"found duplicate anchor {anchor!r}; first occurrence", first, "second occurrence", mark)
 
     def _alias(self, event: yaml.AliasEvent, depth: int) -> _Built:
         if event.anchor in self.open:
@@ -314,6 +328,7 @@ class _Builder:
         self.loader.get_event()
         if not sources:
             return self._checked(_Built(own, values, levels, start.start_mark))
+        self._checked(_Built(None, values, levels, start.start_mark))  # before copying: a merge bomb is refused, not built
         result: dict[str, Any] = {}
         for source in sources:  # the first source listed wins over later ones ...
             for name, item in source.value.items():
@@ -325,13 +340,19 @@ class _Builder:
         """A mapping key: text (a number becomes its text), _UNREADABLE, or what else it is."""
         event = self.loader.peek_event()
         if not isinstance(event, yaml.ScalarEvent):
-            return self.node(path, depth).value
-        self.loader.get_event()
-        if depth > MAX_DEPTH:
-            raise self._refused(event.start_mark, TOO_DEEP)
-        self._wrote(event.start_mark)
-        tag = event.tag if event.tag not in (None, "!") else self.loader.resolve(ScalarNode, event.value, event.implicit)
-        key = _scalar(self.loader, ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style), self.document)
+            key = self.node(path, depth).value
+        else:
+            self.loader.get_event()
+            if depth > MAX_DEPTH:
+                raise self._refused(event.start_mark, TOO_DEEP)
+            self._wrote(event.start_mark)
+            if event.anchor is not None:
+                self._new_anchor(event.anchor, event.start_mark)
+            tag = event.tag if event.tag not in (None, "!") else self.loader.resolve(ScalarNode, event.value, event.implicit)
+            node = ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style)
+            key = _scalar(self.loader, node, self.document)
+            if event.anchor is not None and key is not _UNREADABLE:
+                self.anchors[event.anchor] = _Built(key, 1, 1, event.start_mark)
         if isinstance(key, int) and not isinstance(key, bool):
             return str(key)  # ids written without quotes as mapping keys
         return key
