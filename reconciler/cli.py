@@ -21,7 +21,7 @@ from click.core import ParameterSource
 from . import render
 from .applying import reportfile
 from .applying.applier import Options
-from .applying.result import ApplyResult
+from .applying.result import ApplyResult, ChangeResult, Outcome
 from .desired import importer
 from .desired.config import DEFAULT_TOKEN_ENV
 from .desired.selection import Shard
@@ -124,6 +124,23 @@ def read_progress(run: Session) -> None:
             echo_err(f"read {done}/{total}: {account}")
 
     run.on_read = show
+
+
+def apply_progress() -> Callable[[int, int, ChangeResult], None]:
+    """Progress while apply writes: on a terminal one line rewritten in place (changes done, the
+    current account and change), and each change that did not apply on a line of its own; in a
+    log, one line per change."""
+    if not sys.stderr.isatty():
+        return lambda done, total, result: echo_err(report.progress_line(done, total, result))
+
+    def show(done: int, total: int, result: ChangeResult) -> None:
+        line = report.progress_line(done, total, result)
+        if result.outcome is not Outcome.APPLIED:
+            click.echo(f"\r{line}\x1b[K", err=True)
+        else:
+            click.echo(f"\r{line[:120]}\x1b[K", err=True, nl=done == total)
+
+    return show
 
 
 def use_color(no_color: bool) -> bool:
@@ -265,7 +282,7 @@ def apply(paths: tuple[str, ...], auto_approve: bool, wait: bool, wait_for_revie
                 echo_err("Apply cancelled; nothing was changed.")
                 return EXIT_ERROR
         options = Options(wait=wait, poll_seconds=poll_interval,
-                          progress=lambda done, total, result: echo_err(report.progress_line(done, total, result)),
+                          progress=apply_progress(),
                           waiting=lambda left, until: echo_err(report.countdown_line(left, until)))
         result = run.apply(chosen, options) if chosen.has_changes() else ApplyResult()
         code = apply_exit_code(result, chosen)
