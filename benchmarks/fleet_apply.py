@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shlex
 import sys
 from collections import Counter, defaultdict
@@ -48,7 +47,7 @@ from typing import Any
 
 import yaml
 from _emulator import running_emulator
-from fleet_plan import BUSINESS, TOKEN, TOKEN_USER, Dumper, Graph, Ran, kind_of, run_wabactl, workdir
+from fleet_plan import BUSINESS, TOKEN, TOKEN_USER, Dumper, Ran, connected, kind_of, run_wabactl, workdir
 
 FIRST_WABA = 310_000_000_000_000
 SET = "apply"
@@ -153,11 +152,7 @@ def main() -> None:
         seed_path.write_text(yaml.dump(seed(args.accounts), Dumper=Dumper, width=1000))
         config = write_config(folder, args.accounts, args.templates)
         with running_emulator(str(seed_path)) as running:
-            if not running.url.startswith("http://"):
-                raise SystemExit(f"the emulator did not start (exit {running.process.poll()})")
-            graph = Graph(running)
-            environ = {k: v for k, v in os.environ.items() if not k.startswith("WABACTL_")} | {
-                "WABACTL_TOKEN": TOKEN, "WABACTL_GRAPH_URL": graph.url, "NO_COLOR": "1"}
+            graph, environ = connected(running)
             startup = run_wabactl(["--help"], environ, folder, "startup")
             validate = run_wabactl(["validate", config.name], environ, folder, "validate")
             if validate.code != 0:

@@ -415,6 +415,17 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
         print(f"NOTE the SDK pattern's time is {100 * sdk.emulator_cpu / sdk.seconds:.0f}% emulator CPU, not latency")
 
 
+def connected(running: Any) -> tuple[Graph, dict[str, str]]:
+    """The started emulator's controls, and the environment wabactl runs in against it (none of
+    the caller's own WABACTL_ settings)."""
+    if not running.url.startswith("http://"):
+        raise SystemExit(f"the emulator did not start (exit {running.process.poll()})")
+    graph = Graph(running)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("WABACTL_")} | {
+        "WABACTL_TOKEN": TOKEN, "WABACTL_GRAPH_URL": graph.url, "NO_COLOR": "1"}
+    return graph, environ
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -447,11 +458,7 @@ def main() -> None:
         started = time.perf_counter()
         with running_emulator(str(seed_path)) as running:
             seed_seconds = time.perf_counter() - started
-            if not running.url.startswith("http://"):
-                raise SystemExit(f"the emulator did not start (exit {running.process.poll()})")
-            graph = Graph(running)
-            environ = {k: v for k, v in os.environ.items() if not k.startswith("WABACTL_")} | {
-                "WABACTL_TOKEN": TOKEN, "WABACTL_GRAPH_URL": graph.url, "NO_COLOR": "1"}
+            graph, environ = connected(running)
             startup = run_wabactl(["--help"], environ, folder, "startup")
             idle_ms = idle_page_ms(graph, waba_ids(args.wabas)[0])
             graph.control("POST", "faults", {"kind": "latency", "latency_ms": args.latency_ms})

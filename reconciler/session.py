@@ -125,12 +125,6 @@ class Session:
 
     # --- plan ----------------------------------------------------------------------------------
 
-    def read_live(self, accounts: Sequence[DesiredAccount], with_review: bool = False) -> list[LiveAccount | GraphError]:
-        """Each account's live state, or the error that stopped reading it (one account's failure
-        never stops the others), ``parallelism`` accounts at a time, in the given order. With
-        ``with_review`` (drift), each WABA's own review status is read too."""
-        return self.read_each(accounts, lambda account, live: live, with_review)
-
     def read_each(self, accounts: Sequence[DesiredAccount], then: Callable[[DesiredAccount, LiveAccount], Value],
                   with_review: bool = False) -> list[Value | GraphError]:
         """``then`` of each account's live state as soon as it is read (so the live state can be
