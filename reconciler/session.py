@@ -35,7 +35,9 @@ from .errors import CredentialsError, GraphError, PlanFileError, ReconcilerError
 from .graph import DEFAULT_API_VERSION, GraphClient
 from .graph import auth as graph_auth
 from .graph import waba as graph_waba
+from .graph.batch import Batcher
 from .graph.client import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, clean_token
+from .graph.slots import Slots
 from .graph.throttle import Throttle
 from .inputs import Ignore, changed_files, config_digests, ledger_file, load_desired
 from .ledger import Ledger
@@ -47,7 +49,8 @@ from .planning.plan import AccountFailure, AccountPlan, FleetFound, Plan, Source
 from .planning.planner import assemble, plan_account
 from .planning.staleness import refuse_if_moved, refuse_if_older
 
-DEFAULT_PARALLELISM = 8  # accounts read at once; each account's own calls stay sequential
+DEFAULT_PARALLELISM = 8  # HTTP requests at once (accounts read or applied at once, unbatched)
+IN_FLIGHT = 6  # accounts read at once per request slot while reads are batched: enough to fill batches, few enough to keep memory flat
 
 Item = TypeVar("Item")
 Value = TypeVar("Value")
@@ -146,7 +149,29 @@ class Session:
                 return error
             return then(account, live)
 
-        return self._parallel(self._told(read, len(accounts)), accounts)
+        with self._batching(accounts) as workers:
+            return self._parallel(self._told(read, len(accounts)), accounts, workers)
+
+    @contextlib.contextmanager
+    def _batching(self, accounts: Sequence[DesiredAccount]) -> Iterator[int]:
+        """While many accounts are read, their clients' reads go in Graph batch requests, at most
+        ``parallelism`` HTTP requests at once; more accounts are then in flight (``IN_FLIGHT``
+        per slot) so that batches fill. Yields how many accounts to read at once."""
+        if len(accounts) < 2 or self.parallelism < 2:
+            yield self.parallelism
+            return
+        clients = list({id(self.clients[a.name]): self.clients[a.name] for a in accounts}.values())
+        slots = Slots(self.parallelism)
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="graph-send") as senders:
+            for client in clients:
+                client.batcher = Batcher(client, slots, senders)
+            try:
+                yield self.parallelism * IN_FLIGHT
+            finally:
+                for client in clients:
+                    batcher, client.batcher = client.batcher, None
+                    if isinstance(batcher, Batcher):
+                        batcher.close()
 
     def check_tokens(self, accounts: Sequence[DesiredAccount], report_missing: bool = False) -> list[preflight.Check]:
         """Each account's token pre-flight, in the given order: ``debug_token`` once per distinct
@@ -432,10 +457,11 @@ class Session:
 
         return reading
 
-    def _parallel(self, work: Callable[[Item], Value], items: Sequence[Item]) -> list[Value]:
-        if len(items) <= 1 or self.parallelism <= 1:
+    def _parallel(self, work: Callable[[Item], Value], items: Sequence[Item], workers: int | None = None) -> list[Value]:
+        workers = workers or self.parallelism
+        if len(items) <= 1 or workers <= 1:
             return [work(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.parallelism, len(items))) as pool:
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
             return list(pool.map(work, items))
 
     def server_now(self) -> dt.datetime:

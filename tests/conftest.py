@@ -116,6 +116,10 @@ class Graph:
     def log(self) -> list[dict[str, Any]]:
         return self.control("GET", "requests")["data"]
 
+    def calls(self) -> list[dict[str, Any]]:
+        """The log without batch envelopes: a batch's items are logged each on its own."""
+        return [e for e in self.log() if e["path"].strip("/") not in ("", "v26.0")]
+
 
 def error_of(response: requests.Response) -> tuple[int, int | None]:
     """(code, subcode) of a Graph error answer; fails the test if it is not one."""

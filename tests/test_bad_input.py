@@ -26,7 +26,7 @@ def one_clear_error(result) -> None:
 
 
 def writes(graph) -> list:
-    return [e for e in graph.log() if e["method"] in ("POST", "DELETE", "PUT")]
+    return [e for e in graph.calls() if e["method"] in ("POST", "DELETE", "PUT")]
 
 
 # --- plan files --------------------------------------------------------------------------------

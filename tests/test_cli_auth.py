@@ -114,7 +114,7 @@ def test_plan_fails_only_the_refused_accounts_before_any_template_request(load, 
     assert "account good" not in err and "Error: account people" not in err
     # The two accounts that pass are planned: each creates its template.
     assert "good" in result.stdout and "people" in result.stdout and "order_shipped" in result.stdout
-    log = graph.log()
+    log = graph.calls()
     first_template = min(i for i, e in enumerate(log) if e["path"].endswith("/message_templates"))
     assert all(e["path"] == "/v26.0/debug_token" for e in log[:first_template])
     assert len([e for e in log if e["path"] == "/v26.0/debug_token"]) == 5
@@ -128,7 +128,7 @@ def test_apply_refuses_the_same_accounts_and_applies_the_others(load, wabactl, t
     assert result.exit_code == 1, result.output
     no_secret(result.output)
     assert "Error: account expired: token pre-flight" in result.stderr
-    created = {e["path"].split("/")[2] for e in graph.log() if e["method"] == "POST" and e["path"].endswith("/message_templates")}
+    created = {e["path"].split("/")[2] for e in graph.calls() if e["method"] == "POST" and e["path"].endswith("/message_templates")}
     assert created == {WABA, OTHER_WABA}
 
 

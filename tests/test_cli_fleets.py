@@ -199,7 +199,7 @@ def test_a_saved_plan_is_stale_when_the_fleet_finds_another_wabas(load, wabactl,
     graph.control("POST", "reset", {"seed": fleet_seed(6)})
     result = wabactl("apply", str(saved))
     assert result.exit_code == 1 and f"partners/{waba_id(5)}: found by fleet partners now, not in the plan" in result.stderr
-    assert [e for e in graph.log() if e["method"] in ("POST", "DELETE")] == []
+    assert [e for e in graph.calls() if e["method"] in ("POST", "DELETE")] == []
 
 
 def test_apply_honours_shard_from_configs_and_from_a_plan_file(load, wabactl, tmp_path):
@@ -207,14 +207,14 @@ def test_apply_honours_shard_from_configs_and_from_a_plan_file(load, wabactl, tm
     path = fleet_config(tmp_path, exclude={"ids": []})
     first = [a["account"] for a in json.loads(wabactl("plan", path, "--format", "json", "--shard", "1/3").stdout)["accounts"]]
     assert wabactl("apply", path, "--auto-approve", "--shard", "1/3").exit_code == 0
-    touched = {e["path"].split("/")[2] for e in graph.log() if e["method"] == "POST"}
+    touched = {e["path"].split("/")[2] for e in graph.calls() if e["method"] == "POST"}
     assert touched == {name.split("/")[1] for name in first}
     saved = tmp_path / "plan.json"
     assert wabactl("plan", path, "--out", str(saved)).exit_code == 0
     graph.control("DELETE", "requests")
     assert wabactl("apply", str(saved), "--shard", "2/3").exit_code == 0
     second = [a["account"] for a in json.loads(wabactl("plan", path, "--format", "json", "--shard", "2/3").stdout)["accounts"]]
-    assert {e["path"].split("/")[2] for e in graph.log() if e["method"] == "POST"} == {name.split("/")[1] for name in second}
+    assert {e["path"].split("/")[2] for e in graph.calls() if e["method"] == "POST"} == {name.split("/")[1] for name in second}
 
 
 def test_a_waba_two_fleets_keep_is_left_alone(load, wabactl, tmp_path):
@@ -226,7 +226,7 @@ def test_a_waba_two_fleets_keep_is_left_alone(load, wabactl, tmp_path):
     result = wabactl("apply", path, "--auto-approve")
     assert result.exit_code == 1
     assert f"WABA {waba_id(1)} (Shop 1) is kept by fleets a, b" in result.stdout
-    assert {e["path"].split("/")[2] for e in graph.log() if e["method"] == "POST"} == {waba_id(0), waba_id(2)}
+    assert {e["path"].split("/")[2] for e in graph.calls() if e["method"] == "POST"} == {waba_id(0), waba_id(2)}
 
 
 def test_a_refused_listing_keeps_other_fleets_off_the_wabas_it_would_keep(load, wabactl, tmp_path):
@@ -238,7 +238,7 @@ def test_a_refused_listing_keeps_other_fleets_off_the_wabas_it_would_keep(load, 
     graph.control("POST", "faults", {"kind": "error", "path": f"/{BUSINESS}/*", "status": 403, "code": 200})
     result = wabactl("apply", path, "--auto-approve")
     assert result.exit_code == 1 and "fleet a could not list its WABAs" in result.stdout
-    assert [e for e in graph.log() if e["method"] == "POST"] == []
+    assert [e for e in graph.calls() if e["method"] == "POST"] == []
 
 
 def test_explicit_accounts_can_be_chosen_while_a_fleet_is_refused(load, wabactl, tmp_path):

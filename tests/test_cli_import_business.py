@@ -86,7 +86,7 @@ def test_import_business_writes_shared_templates_once_and_plans_no_changes(load,
         assert account["use"] == ["shared"]
         assert sorted(account["templates"]) == ["greeting", f"own_{i:02d}"]  # differing content stays in the account
         assert account["users"] == {ME: ["MANAGE"], PEOPLE[i % 2]: ["MANAGE_TEMPLATES", "VIEW_TEMPLATES"]}
-    before = len(graph.log())
+    before = len(graph.calls())
 
     validated = wabactl("validate", str(out))
     assert validated.exit_code == 0, validated.output
@@ -94,7 +94,7 @@ def test_import_business_writes_shared_templates_once_and_plans_no_changes(load,
     planned = wabactl("plan", str(out), "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output
     assert "No changes." in planned.stdout
-    assert [e for e in graph.log()[before:] if e["method"] != "GET"] == []
+    assert [e for e in graph.calls()[before:] if e["method"] != "GET"] == []
 
 
 def test_owned_and_client_by_default_and_owned_alone(load, wabactl, tmp_path):

@@ -21,7 +21,7 @@ def one(text: str = "Your order {{1}} ships today.", category: str = "UTILITY") 
 
 
 def writes(graph) -> list[tuple[str, str]]:
-    return [(e["method"], e["path"]) for e in graph.log() if e["method"] in ("POST", "DELETE")]
+    return [(e["method"], e["path"]) for e in graph.calls() if e["method"] in ("POST", "DELETE")]
 
 
 def test_over_the_cap_is_refused_before_any_write(load, wabactl, tmp_path):

@@ -24,7 +24,7 @@ def two_accounts(tmp_path) -> str:
 
 
 def writes(graph, waba: str | None = None) -> list[tuple[str, str]]:
-    return [(e["method"], e["path"]) for e in graph.log() if e["method"] in ("POST", "DELETE") and (waba is None or waba in e["path"])]
+    return [(e["method"], e["path"]) for e in graph.calls() if e["method"] in ("POST", "DELETE") and (waba is None or waba in e["path"])]
 
 
 def test_apply_planfile_account_changes_only_that_account(load, wabactl, tmp_path):

@@ -47,6 +47,27 @@ def test_batch_over_fifty_is_refused(graph):
     assert refused.json()["error"]["type"] == "GraphBatchException"
 
 
+def test_a_fault_on_an_item_s_path_answers_that_item_only(graph):
+    graph.control("POST", "faults", {"kind": "error", "status": 503, "path": f"/{WABA}/message_templates"})
+    batch = [{"method": "GET", "relative_url": "me"}, {"method": "GET", "relative_url": f"{WABA}/message_templates"}]
+    answers = graph.post("", data={"batch": json.dumps(batch)}).json()
+    assert [a["code"] for a in answers] == [200, 503]
+    assert json.loads(answers[1]["body"])["error"]["code"] == 2
+    items = [e for e in graph.log() if e.get("note") == "batch item"]
+    assert [e["path"] for e in items] == ["/v26.0/me", f"/v26.0/{WABA}/message_templates"]  # relative to the batch's version
+
+
+def test_a_batch_lasts_as_long_as_its_slowest_item_and_a_cut_item_cuts_it(graph):
+    graph.control("POST", "faults", {"kind": "latency", "latency_ms": 300, "path": "/me"})
+    started = time.monotonic()
+    answers = graph.post("", data={"batch": json.dumps([{"method": "GET", "relative_url": "me"}] * 2)}).json()
+    assert [a["code"] for a in answers] == [200, 200] and time.monotonic() - started >= 0.3
+    graph.control("DELETE", "faults")
+    graph.control("POST", "faults", {"kind": "drop_before", "path": "/me", "times": 1})
+    with pytest.raises(requests.ConnectionError):
+        graph.post("", data={"batch": json.dumps([{"method": "GET", "relative_url": "me"}])})
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 

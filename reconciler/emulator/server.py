@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -75,6 +76,14 @@ class EmulatorServer(ThreadingHTTPServer):
         self.world.restore(saved)
 
 
+@dataclass
+class _Held:
+    """What a batch's items left for the batch itself: their longest latency, a cut connection."""
+
+    latency_ms: int = 0
+    dropped: bool = False
+
+
 class Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     protocol_version = "HTTP/1.1"
@@ -82,6 +91,7 @@ class Handler(BaseHTTPRequestHandler):
     # delayed ACKs between the header and body writes.
     wbufsize = 1 << 16
     disable_nagle_algorithm = True
+    _held = _Held()  # replaced per request
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log under /_emulator/requests is the record."""
@@ -138,12 +148,18 @@ class Handler(BaseHTTPRequestHandler):
         if early is not None and early.kind == "drip":
             self._drip(request, early)
             return
+        self._held = _Held()
         reply = answer(early, request) if early else self._answer(request, world)
         late = next((f for f in fired if f.kind == "malformed" and f.after), None)
         if early is None and late is not None:
             reply = answer(late, request)
         self._record(request, reply)
-        if any(f.kind == "drop_after" for f in fired):
+        # A batch's items are handled side by side: it takes as long as its slowest item
+        # (beyond its own latency, already waited), and a connection fault on an item cuts it.
+        longest = max((f.latency_ms for f in fired if f.kind == "latency"), default=0)
+        if self._held.latency_ms > longest:
+            time.sleep((self._held.latency_ms - longest) / 1000)
+        if self._held.dropped or any(f.kind == "drop_after" for f in fired):
             self._drop()
             return
         self._send(reply)
@@ -167,10 +183,14 @@ class Handler(BaseHTTPRequestHandler):
         answers = []
         for item in items:
             relative = urllib.parse.urlsplit("/" + item["relative_url"].lstrip("/"))
+            path = relative.path
+            first = path.strip("/").split("/")[0]
+            if not VERSION_RE.match(first) and request.segments == [] and request.path.strip("/"):
+                path = "/" + request.path.strip("/") + path  # relative to the batch's version
             body = item.get("body") or ""
             sub = _build(
                 method=str(item.get("method", "GET")).upper(),
-                path=relative.path,
+                path=path,
                 query=p.parse_query(relative.query),
                 body=p.parse_query(body) if isinstance(body, str) else dict(body),
                 base_url=request.base_url,
@@ -178,13 +198,29 @@ class Handler(BaseHTTPRequestHandler):
                 world=world,
                 fallback=request,
             )
-            reply = _graph(world, sub)
+            reply = self._item(sub, world)
             self._record(sub, reply, "batch item")
-            answer: dict[str, Any] = {"code": reply.status, "body": json.dumps(reply.body)}
+            body = reply.body if isinstance(reply, RawReply) else json.dumps(reply.body)
+            entry: dict[str, Any] = {"code": reply.status, "body": body}
             if include_headers:
-                answer["headers"] = [{"name": k, "value": v} for k, v in reply.headers.items()]
-            answers.append(answer)
+                headers = dict(reply.headers)
+                if isinstance(reply, RawReply):
+                    headers["Content-Type"] = reply.content_type
+                entry["headers"] = [{"name": k, "value": v} for k, v in headers.items()]
+            answers.append(entry)
         return Reply(answers)
+
+    def _item(self, sub: Request, world: World) -> Reply:
+        """One batch item's answer, faults on its own method and path included: an answering
+        fault is the item's answer; latency and connection faults are the batch's (``_held``)."""
+        fired = self.server.faults.fire(sub.method, "/" + "/".join(sub.segments))
+        self._held.latency_ms = max([self._held.latency_ms, *(f.latency_ms for f in fired if f.kind == "latency")])
+        if any(f.kind in ("drop_before", "drop_after", "drip") for f in fired):
+            self._held.dropped = True
+        early = next((f for f in fired if f.instead and f.kind not in ("drop_before", "drip")), None)
+        reply = answer(early, sub) if early else _graph(world, sub)
+        late = next((f for f in fired if f.kind == "malformed" and f.after), None)
+        return answer(late, sub) if early is None and late is not None else reply
 
     # --- plumbing ------------------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ import json
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar
 
 import requests
 import urllib3
@@ -67,6 +67,11 @@ def clean_token(token: str, where: str) -> str:
     return token
 
 
+class Batching(Protocol):
+    def get(self, url: str, params: dict[str, Any] | None) -> Any:
+        """What ``GET url`` answers (the JSON body), or its ``GraphError``; sent in a batch."""
+
+
 class GraphClient:
     def __init__(
         self,
@@ -98,6 +103,9 @@ class GraphClient:
         self._server_clock: tuple[float, float] | None = None  # (server time, local monotonic)
         self._facts: dict[str, Any] = {}  # what holds for the token, read once (its user)
         self._facts_lock = threading.Lock()
+        # While set (a read of many accounts), first tries of reads go through it, joined with the
+        # reads other threads send at the same moment into Graph batch requests.
+        self.batcher: Batching | None = None
 
     def close(self) -> None:
         self.session.close()
@@ -171,6 +179,40 @@ class GraphClient:
                          f"gave up after {attempt} tries, each shown by a read-back not to have happened; "
                          f"the last: {_reason(failure)}", fbtrace_id=failure.fbtrace_id)
 
+    def batch(self, items: list[dict[str, str]]) -> Any:
+        """One Graph batch request (``POST /`` with ``batch``, at most 50 items), tried once: its
+        answer, a list with one entry per item. Items carry no token; they go with the batch's."""
+        return self._once("POST", self._url(""), data={"batch": json.dumps(items, separators=(",", ":")), "include_headers": "true"})
+
+    def get_once(self, url: str, params: dict[str, Any] | None) -> Any:
+        """``GET url`` (a full URL), tried once."""
+        return self._once("GET", url, params=params)
+
+    def relative_url(self, url: str, params: dict[str, Any] | None) -> str:
+        """``url`` with ``params`` as a batch item's ``relative_url``: no host, no version (the
+        batch's own applies)."""
+        parts = urllib.parse.urlsplit(url)
+        path = parts.path.lstrip("/")
+        version, _, rest = path.partition("/")
+        if version == self.api_version:
+            path = rest
+        query = "&".join(q for q in (parts.query, urllib.parse.urlencode(params or {})) if q)
+        return f"{path}?{query}" if query else path
+
+    def item_answer(self, path: str, entry: Any) -> Any:
+        """What one entry of a batch answer says for a GET of ``path``: its body, or its error.
+        An entry that is null (Meta: the item timed out) is a transport error, tried again."""
+        if entry is None:
+            raise GraphTransportError("GET", path, "its item of a batch request timed out")
+        if not isinstance(entry, dict) or not isinstance(entry.get("code"), int) or not isinstance(entry.get("body", ""), str):
+            raise GraphAnswerError("GET", path, None, "a batch answer's item is not {code, headers, body}")
+        named = [h for h in entry.get("headers") or () if isinstance(h, dict)]
+        headers = requests.structures.CaseInsensitiveDict(
+            {h["name"]: h["value"] for h in named if isinstance(h.get("name"), str) and isinstance(h.get("value"), str)})
+        if self.throttle is not None:
+            self.throttle.after(headers)
+        return answer_of("GET", path, entry["code"], None, headers, (entry.get("body") or "").encode(), self._secret)
+
     @staticmethod
     def _landed_quietly(landed: Landed) -> Any:
         try:
@@ -238,8 +280,11 @@ class GraphClient:
     def _read(self, url: str, params: dict[str, Any] | None, attempts: int | None = None) -> Any:
         started = time.monotonic()
         most = attempts or self.retry.attempts
+        batcher = self.batcher if attempts is None else None  # an advisory read goes alone, tried once
         for attempt in range(1, most + 1):
             try:
+                if attempt == 1 and batcher is not None:  # a try again goes alone, after its wait
+                    return batcher.get(url, params)
                 return self._once("GET", url, params=params)
             except GraphError as error:
                 wait = self.retry.wait(attempt, error)
@@ -268,7 +313,7 @@ class GraphClient:
         self._note_date(response.headers.get("Date"))
         if self.throttle is not None:
             self.throttle.after(response.headers)
-        return _answer(method, path, response, raw, self._secret)
+        return answer_of(method, path, response.status_code, response.reason, response.headers, raw, self._secret)
 
     def _body(self, response: requests.Response, deadline: float, method: str, path: str) -> bytes:
         """The whole answer, read as it comes, within the deadline and the size cap."""
@@ -295,9 +340,11 @@ class GraphClient:
         self._server_clock = (moment.timestamp(), time.monotonic())
 
 
-def _answer(method: str, path: str, response: requests.Response, raw: bytes, secret: str) -> Any:
-    """The JSON body of a success, or the typed error of a failure. Meta's error text can quote
-    the token it refused ("Malformed access token ..."): it is masked before anyone sees it."""
+def answer_of(method: str, path: str, status: int, reason: str | None, headers: Mapping[str, str], raw: bytes,
+              secret: str) -> Any:
+    """The JSON body of a success, or the typed error of a failure (an HTTP answer, or one item
+    of a batch's). Meta's error text can quote the token it refused ("Malformed access token
+    ..."): it is masked before anyone sees it. ``headers`` are looked up case-insensitively."""
 
     def said(text: str) -> str:
         return text.replace(secret, "[token]")[:500] if secret else text[:500]
@@ -307,25 +354,25 @@ def _answer(method: str, path: str, response: requests.Response, raw: bytes, sec
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reason
         body = None
     envelope = body.get("error") if isinstance(body, dict) else None
-    if response.status_code >= 400 or envelope is not None:
+    if status >= 400 or envelope is not None:
         fields = envelope if isinstance(envelope, dict) else {}
         user_message = fields.get("error_user_msg")
         raise GraphError(
             method,
             path,
-            response.status_code,
+            status,
             code=_int(fields.get("code")),
             subcode=_int(fields.get("error_subcode")),
-            message=said(str(fields.get("message") or response.reason or "")),
+            message=said(str(fields.get("message") or reason or "")),
             user_message=said(user_message) if isinstance(user_message, str) else None,
             fbtrace_id=str(fields["fbtrace_id"])[:100] if fields.get("fbtrace_id") else None,
             is_transient=fields.get("is_transient") is True,
-            regain_minutes=_regain_minutes(response.headers.get("X-Business-Use-Case-Usage")),
-            retry_after=_retry_after(response.headers.get("Retry-After")),
+            regain_minutes=_regain_minutes(headers.get("X-Business-Use-Case-Usage")),
+            retry_after=_retry_after(headers.get("Retry-After")),
         )
     if body is None:
-        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-        raise GraphAnswerError(method, path, response.status_code, f"not JSON ({kind}, {len(raw)} bytes)")
+        kind = headers.get("Content-Type", "no content type").split(";")[0]
+        raise GraphAnswerError(method, path, status, f"not JSON ({kind}, {len(raw)} bytes)")
     return body
 
 
