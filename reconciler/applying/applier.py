@@ -29,12 +29,14 @@ from typing import TypeVar
 from ..errors import GraphError, GraphTransportError
 from ..graph import waba
 from ..graph.client import GraphClient
+from ..graph.slots import Slots
 from ..ledger import LOCK_DAYS, AccountLedger, Ledger, lock_key
 from ..model import LiveTemplate, Template, User
 from ..planning.plan import AccountPlan, Action, Change, Plan
 from .result import ApplyResult, ChangeResult, Outcome
 
 Value = TypeVar("Value")
+UNDER_WAY = 4  # accounts under way per write slot
 Progress = Callable[[int, int, ChangeResult], None]
 Waiting = Callable[[float, dt.datetime], None]  # seconds left, until when
 
@@ -46,20 +48,22 @@ class Options:
     progress: Progress | None = None
     waiting: Waiting | None = None
     recorded: Callable[[], None] | None = None  # the ledger changed: keep it (a run may be killed any moment)
-    parallelism: int = 1  # accounts applied at once; within an account, changes stay in plan order
+    parallelism: int = 1  # writes at once, accounts interleaved; within an account, changes stay in plan order
 
 
 def apply_plan(plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger | None = None,
                options: Options | None = None) -> ApplyResult:
     run = _Run(plan, clients, ledger or Ledger(None), options or Options())
-    workers = min(run.options.parallelism, len(plan.accounts))
-    if workers <= 1:
+    if run.options.parallelism <= 1 or len(plan.accounts) <= 1:
         for account in plan.accounts:
             run.account(account)
     else:
         # Each account has its own creation budget and ledger entry, so accounts can go at once;
         # what they share (the ledger file, the result, the progress count) is kept under one lock.
-        pool = ThreadPoolExecutor(max_workers=workers)
+        # More accounts are under way than there are slots for writes: each write waits its turn
+        # (``Slots`` is first come, first served), so 20 accounts on 8 slots interleave write by
+        # write instead of going in waves of 8, 8 and 4 whole accounts.
+        pool = ThreadPoolExecutor(max_workers=min(len(plan.accounts), run.options.parallelism * UNDER_WAY))
         try:
             list(pool.map(run.account, plan.accounts))
         except BaseException:  # Ctrl-C: accounts stop at their next change, none starts anew
@@ -84,6 +88,7 @@ class _Run:
         self.done = 0
         self.lock = threading.RLock()
         self.interrupted = threading.Event()  # set on Ctrl-C: no account goes on to its next change
+        self.slots = Slots(max(1, options.parallelism))  # writes in flight, with their read-backs
 
     def account(self, account: AccountPlan) -> None:
         client = self.clients[account.account]
@@ -109,7 +114,8 @@ class _Run:
                     self.options.progress(self.done, self.total, outcome)
         if not stopped and account.business_id and any(c.kind == "user" and c.action.executes for c in account.changes):
             checked = ApplyResult()
-            _verify_users(client, account, checked)
+            with self.slots:
+                _verify_users(client, account, checked)
             with self.lock:
                 self.result.results.extend(checked.results)
 
@@ -132,7 +138,8 @@ class _Run:
             # when Meta refuses. A lost answer keeps it: the write may well have happened.
             undo = self._ledger(functools.partial(_record, client, book, change))
             try:
-                template_id = _execute(client, account, change)
+                with self.slots:
+                    template_id = _execute(client, account, change)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))
             except GraphError as error:
