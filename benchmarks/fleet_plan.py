@@ -36,7 +36,7 @@ In the same run, the sequential SDK pattern (Meta's SDK: one request at a time, 
 ``paging.next``, no ``limit``, so the emulator's default page size) reads the templates and users
 of a sample of the accounts, spread over the fleet; its time is scaled to the whole fleet.
 
-    python benchmarks/fleet_plan.py [--wabas N] [--variant set|full|both] [--latency-ms MS]
+    python benchmarks/fleet_plan.py [--wabas N] [--also-wabas M] [--variant set|full|both] [--latency-ms MS]
                                     [--parallelism P] [--sample S] [--keep DIR]
 
 Defaults: 1,000 WABAs, both variants, 50 ms, wabactl's default parallelism (8), a sample of 20.
@@ -226,6 +226,7 @@ class Variant:
     changes: int
     accounts: int
     failures: int
+    count: int  # WABAs in this variant's config
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -237,8 +238,9 @@ class Variant:
         return sum(n for kind, n in self.requests.items() if not kind.endswith("(batch item)"))
 
 
-def measure_variant(name: str, count: int, graph: Graph, folder: Path, environ: dict[str, str], parallelism: int) -> Variant:
+def measure_variant(name: str, count: int, graph: Graph, folder: Path, environ: dict[str, str], parallelism: int, label: str | None = None) -> Variant:
     configs = write_config(folder, count, name)
+    name = label or name
     files = [path.name for path in configs]
     config = " ".join(files)
     validate = run_wabactl(["validate", *files], environ, folder, f"validate-{name}")
@@ -254,7 +256,7 @@ def measure_variant(name: str, count: int, graph: Graph, folder: Path, environ: 
     saved = json.loads((folder / f"plan-{name}.json").read_text())
     changes = sum(len(a["changes"]) for a in saved["accounts"])
     size = sum(path.stat().st_size for path in configs) / 1e6
-    made = Variant(name, size, len(configs), validate, plan, counts, emulator_cpu, changes, len(saved["accounts"]), len(saved["failures"]))
+    made = Variant(name, size, len(configs), validate, plan, counts, emulator_cpu, changes, len(saved["accounts"]), len(saved["failures"]), count)
     if changes or made.accounts != count or made.failures:
         made.notes.append(f"{name}: the plan should hold {count} accounts with no change and no failure; "
                           f"it holds {made.accounts} accounts, {changes} changes, {made.failures} failures")
@@ -356,6 +358,7 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
            variants: list[Variant], sdk: Sdk, limit: Bound, plan_command: str) -> None:
     n = args.wabas
     scaled = sdk.seconds * n / sdk.accounts
+    limits = {v.count: bound(v.count, args.parallelism, args.latency_ms) for v in variants}
     rows: list[tuple[str, list[str]]] = []
 
     def row(label: str, value: Any) -> None:
@@ -372,16 +375,16 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
     kinds = sorted({k for v in variants for k in v.requests})
     for kind in kinds:
         row(f"  {kind}", lambda v, kind=kind: str(v.requests.get(kind, 0)))
-    row("  per account (excl. debug_token, me)", lambda v: f"{sum(n for k, n in v.requests.items() if k not in ('debug_token', 'me')) / n:.2f}")
+    row("  per account (excl. debug_token, me)", lambda v: f"{sum(c for k, c in v.requests.items() if k not in ('debug_token', 'me')) / v.count:.2f}")
     row("emulator CPU during plan (s)", lambda v: f"{v.emulator_cpu:.2f}")
     row("  emulator busy, % of plan wall", lambda v: f"{100 * v.emulator_cpu / v.plan.wall:.0f}%")
     row("  ... % of plan wall - validate wall", lambda v: f"{100 * v.emulator_cpu / v.reading:.0f}%")
     row("  emulator CPU per request (ms)", lambda v: f"{1000 * v.emulator_cpu / max(1, v.round_trips):.1f}")
-    row("round-trip bound (s)", f"{limit.seconds:.2f}")
-    row("plan / bound", lambda v: f"{v.plan.wall / limit.seconds:.1f}x")
+    row("round-trip bound (s)", lambda v: f"{limits[v.count].seconds:.2f}")
+    row("plan / bound", lambda v: f"{v.plan.wall / limits[v.count].seconds:.1f}x")
     row(f"SDK pattern, {sdk.accounts} accounts (s)", f"{sdk.seconds:.2f}")
-    row(f"SDK pattern scaled to {n} (s)", f"{scaled:.1f}")
-    row("SDK scaled / plan", lambda v: f"{scaled / v.plan.wall:.1f}x")
+    row("SDK pattern scaled to the fleet (s)", lambda v: f"{sdk.seconds * v.count / sdk.accounts:.1f}")
+    row("SDK scaled / plan", lambda v: f"{sdk.seconds * v.count / sdk.accounts / v.plan.wall:.1f}x")
 
     print(f"command: {shlex.join([sys.executable, *sys.argv])}")
     print(f"fleet: {n} WABAs x {NAMES} names x {len(LANGUAGES)} languages = {n * NAMES * len(LANGUAGES):,} template rows, "
@@ -401,6 +404,11 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
     print(f"SDK pattern: {sdk.requests} requests for {sdk.accounts} accounts ({sdk.requests / sdk.accounts:.0f} each: page size "
           f"{sdk.page_default}, the emulator's default), one at a time; emulator CPU meanwhile {sdk.emulator_cpu:.2f} s "
           f"({100 * sdk.emulator_cpu / sdk.seconds:.0f}% of it); scaled x {n}/{sdk.accounts}")
+    base = next((v for v in variants if v.name == "set"), None)
+    for v in variants:
+        if base is not None and v is not base and v.name.startswith("set@"):
+            print(f"memory: {v.name} peak {v.plan.peak_mb:.0f} MB / set ({base.count} WABAs) peak {base.plan.peak_mb:.0f} MB = "
+                  f"{v.plan.peak_mb / base.plan.peak_mb:.2f}x for {v.count / base.count:.1f}x the WABAs")
     for v in variants:
         for note in v.notes:
             print(f"WARNING {note}")
@@ -408,9 +416,9 @@ def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator
             print(f"NOTE {v.name}: the emulator was busy {100 * v.emulator_cpu / v.reading:.0f}% of the plan's time on the Graph API "
                   f"(its wall less the config read; {1000 * v.emulator_cpu / max(1, v.round_trips):.1f} ms of CPU per request, "
                   "one at a time under its lock): the emulator, not wabactl, dominates this part of the figure")
-        if v.emulator_cpu > limit.seconds:
+        if v.emulator_cpu > limits[v.count].seconds:
             print(f"NOTE {v.name}: the emulator's CPU time alone ({v.emulator_cpu:.2f} s) exceeds the round-trip bound "
-                  f"({limit.seconds:.2f} s): against this emulator no client can reach the bound")
+                  f"({limits[v.count].seconds:.2f} s): against this emulator no client can reach the bound")
     if sdk.emulator_cpu >= 0.3 * sdk.seconds:
         print(f"NOTE the SDK pattern's time is {100 * sdk.emulator_cpu / sdk.seconds:.0f}% emulator CPU, not latency")
 
@@ -442,6 +450,8 @@ def workdir(keep: str | None) -> Iterator[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--wabas", type=int, default=1000, help="WABAs in the fleet (default 1000)")
+    parser.add_argument("--also-wabas", type=int, metavar="M", help="then plan the set variant over M WABAs too (the seed holds M), "
+                        "and print its peak memory against the set variant's at --wabas")
     parser.add_argument("--variant", choices=("set", "full", "both"), default="both", help="config variant (default both)")
     parser.add_argument("--latency-ms", type=int, default=50, help="added to every Graph request (default 50)")
     parser.add_argument("--parallelism", type=int, default=DEFAULT_PARALLELISM, help=f"wabactl --parallelism (default {DEFAULT_PARALLELISM})")
@@ -454,7 +464,7 @@ def main() -> None:
     names = ["set", "full"] if args.variant == "both" else [args.variant]
     with workdir(args.keep) as folder:
         seed_path = folder / "seed.yaml"
-        seed_path.write_text(yaml.dump(seed(args.wabas), Dumper=Dumper, width=1000))  # shared lists become aliases
+        seed_path.write_text(yaml.dump(seed(max(args.wabas, args.also_wabas or 0)), Dumper=Dumper, width=1000))  # shared lists become aliases
         started = time.perf_counter()
         with running_emulator(str(seed_path)) as running:
             seed_seconds = time.perf_counter() - started
@@ -463,6 +473,8 @@ def main() -> None:
             idle_ms = idle_page_ms(graph, waba_ids(args.wabas)[0])
             graph.control("POST", "faults", {"kind": "latency", "latency_ms": args.latency_ms})
             variants = [measure_variant(name, args.wabas, graph, folder, environ, args.parallelism) for name in names]
+            if args.also_wabas:
+                variants.append(measure_variant("set", args.also_wabas, graph, folder, environ, args.parallelism, label=f"set@{args.also_wabas}"))
             sdk = sdk_pattern(graph, waba_ids(args.wabas), args.sample)
             emulator_mb = running.memory_mb()
         plan_command = shlex.join(["wabactl", "plan", "CONFIG", "--format", "json", "--out", "plan.json", "--parallelism", str(args.parallelism)])
