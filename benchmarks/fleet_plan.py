@@ -357,7 +357,6 @@ def table(rows: list[tuple[str, list[str]]], heads: list[str]) -> str:
 def report(args: argparse.Namespace, startup: Ran, seed_seconds: float, emulator_mb: tuple[float, float] | None, idle_ms: float,
            variants: list[Variant], sdk: Sdk, limit: Bound, plan_command: str) -> None:
     n = args.wabas
-    scaled = sdk.seconds * n / sdk.accounts
     limits = {v.count: bound(v.count, args.parallelism, args.latency_ms) for v in variants}
     rows: list[tuple[str, list[str]]] = []
 

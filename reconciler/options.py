@@ -24,7 +24,8 @@ emulator_option = click.option("--emulator", "emulator_seed", is_flag=False, fla
 state_dir_option = click.option("--state-dir", type=click.Path(file_okay=False),
                                 help="Where the ledger lives (default: .wabactl beside the first config file).")
 parallelism_option = click.option("--parallelism", type=click.IntRange(min=1), default=DEFAULT_PARALLELISM, show_default=True,
-                                  help="Most HTTP requests in flight: reads of many accounts go in Graph batches, writes one at a time (each account's own changes stay in order).")
+                                  help="Most HTTP requests in flight: reads of many accounts go in Graph batches, writes one at a time "
+                                       "(each account's own changes stay in order).")
 lock_timeout_option = click.option("--lock-timeout", type=click.FloatRange(min=0), default=LOCK_TIMEOUT, show_default=True,
                                    help="Seconds to wait for another apply that holds the ledger.")
 

@@ -461,8 +461,14 @@ class Session:
         workers = workers or self.parallelism
         if len(items) <= 1 or workers <= 1:
             return [work(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(workers, len(items)))
+        try:
             return list(pool.map(work, items))
+        except BaseException:  # Ctrl-C: the items not yet begun are dropped, not all worked through
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def server_now(self) -> dt.datetime:
         """The Graph API's time, as its latest answer told it."""

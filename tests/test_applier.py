@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from reconciler.applying import applier
 from reconciler.applying.applier import Options, apply_plan
 from reconciler.applying.result import Outcome
+from reconciler.endpoint import Target
 from reconciler.graph import GraphClient
+from reconciler.inputs import load_desired
 from reconciler.ledger import Ledger
 from reconciler.model import Template
 from reconciler.planning.plan import AccountPlan, Action, Change, Plan
+from reconciler.session import Session
 
-from conftest import WABA, seed_with, template
+from conftest import BASE_SEED, TOKEN, WABA, body, seed_with, template, write_config
 
 BODY = ({"type": "BODY", "text": "Your order {{1}} ships today.", "example": {"body_text": [["#1"]]}},)
 APPLIED, DEFERRED, NOT_ATTEMPTED, BLOCKED = Outcome.APPLIED, Outcome.DEFERRED, Outcome.NOT_ATTEMPTED, Outcome.BLOCKED
@@ -90,3 +98,29 @@ def test_after_an_interrupt_no_account_goes_on_to_its_next_change(load, emulator
     run.account(plan.accounts[0])
     assert [r.outcome for r in run.result.results] == [NOT_ATTEMPTED, NOT_ATTEMPTED]
     assert [e for e in graph.log() if e["method"] == "POST"] == []
+
+
+def test_ctrl_c_while_writes_wait_for_a_slot_sends_none_of_them(load, emulator, tmp_path):
+    """Six accounts under way on two write slots: when Ctrl-C comes, the two writes in flight
+    finish and the accounts waiting for a slot send nothing more."""
+    seed = copy.deepcopy(BASE_SEED)
+    wabas = [f"55500000000{i:04d}" for i in range(6)]
+    seed["wabas"].update({waba: {"name": f"Shop {i}"} for i, waba in enumerate(wabas)})
+    wanted = {f"t{j}": {"category": "UTILITY", "languages": {"en_US": {"components": [body(f"Order {{{{1}}}} step {j}.", "#1")]}}} for j in range(2)}
+    path = write_config(tmp_path / "c.yaml", {f"shop{i}": {"waba_id": waba, "templates": wanted} for i, waba in enumerate(wabas)})
+    graph = load(seed)
+    run = Session(Target(emulator.url), Ledger(None), {"WABACTL_TOKEN": TOKEN}, 2)
+    try:
+        made = run.plan(load_desired([path]))
+        graph.control("DELETE", "requests")
+        graph.control("POST", "faults", {"kind": "latency", "latency_ms": 400, "method": "POST"})
+        runner = applier._Run(made, run.clients, Ledger(None), applier.Options(parallelism=2))
+        threading.Timer(0.2, runner.interrupted.set).start()  # what apply_plan does on Ctrl-C
+        with ThreadPoolExecutor(max_workers=len(made.accounts)) as pool:
+            list(pool.map(runner.account, made.accounts))
+    finally:
+        run.close()
+    creates = [e for e in graph.calls() if e["method"] == "POST" and e["path"].endswith("/message_templates")]
+    assert len(creates) == 2
+    outcomes = [r.outcome for r in runner.result.results]
+    assert outcomes.count(Outcome.APPLIED) == 2 and outcomes.count(Outcome.NOT_ATTEMPTED) == 10

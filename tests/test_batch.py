@@ -125,6 +125,28 @@ def test_an_item_s_connection_fault_cuts_its_batch_and_its_reads_go_alone(load, 
     assert plan_json(emulator, path, parallelism=4) == alone
 
 
+def test_a_null_item_is_tried_again_alone(load, emulator, tmp_path):
+    graph = load(many_seed())
+    path = many_config(tmp_path)
+    alone = plan_json(emulator, path, parallelism=1)
+    graph.control("DELETE", "requests")
+    graph.control("POST", "faults", {"kind": "null_item", "path": f"/{waba_id(7)}/message_templates", "times": 1})
+    assert plan_json(emulator, path, parallelism=4) == alone
+    tries = [e for e in graph.calls() if e["path"] == f"/v26.0/{waba_id(7)}/message_templates"]
+    assert [(e["status"], e.get("note")) for e in tries] == [(None, "batch item"), (200, None)]
+
+
+def test_a_batch_refused_as_a_whole_gives_each_read_its_error_and_the_reads_retry_alone(load, emulator, tmp_path):
+    graph = load(many_seed())
+    path = many_config(tmp_path)
+    alone = plan_json(emulator, path, parallelism=1)
+    graph.control("DELETE", "requests")
+    graph.control("POST", "faults", {"kind": "error", "status": 500, "method": "POST", "path": "/", "times": 1})
+    assert plan_json(emulator, path, parallelism=4) == alone
+    refused = [e for e in graph.log() if e["path"] == "/v26.0/" and e["status"] == 500]
+    assert len(refused) == 1
+
+
 # --- the batcher on its own -------------------------------------------------------------------
 
 

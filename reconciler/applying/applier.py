@@ -134,11 +134,14 @@ class _Run:
 
     def _try(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
         while True:
-            # Recorded before the write, so that a run killed mid-write loses no record; taken back
-            # when Meta refuses. A lost answer keeps it: the write may well have happened.
-            undo = self._ledger(functools.partial(_record, client, book, change))
             try:
                 with self.slots:
+                    if self.interrupted.is_set():  # Ctrl-C while this write waited for its turn
+                        return _result(change, Outcome.NOT_ATTEMPTED)
+                    # Recorded before the write, so that a run killed mid-write loses no record;
+                    # taken back when Meta refuses. A lost answer keeps it: the write may well
+                    # have happened.
+                    undo = self._ledger(functools.partial(_record, client, book, change))
                     template_id = _execute(client, account, change)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))

@@ -20,7 +20,9 @@ from .errors import GraphError, throttled
 from .paging import decode_cursor, encode_cursor
 from .params import Reply, Request
 
-KINDS = ("error", "throttle", "latency", "drop_before", "drop_after", "drip", "malformed", "endless_paging")
+KINDS = ("error", "throttle", "latency", "drop_before", "drop_after", "drip", "malformed", "endless_paging", "null_item")
+# "null_item": a batch item answered null, as Meta answers an item that timed out; the item is not
+# handled. It fires only inside batches: a request sent alone neither matches nor spends it.
 # Kinds that answer in place of the emulator: the request is never processed.
 INSTEAD = ("error", "throttle", "drop_before", "drip", "endless_paging")
 PAGING = ("repeat", "advance")
@@ -93,8 +95,10 @@ class Fault:
         if self.kind == "endless_paging" and self.method not in ("*", "GET"):
             raise ValueError("an endless_paging fault answers GET requests only")
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, in_batch: bool = False) -> bool:
         if self.kind == "endless_paging" and method.upper() != "GET":
+            return False
+        if self.kind == "null_item" and not in_batch:
             return False
         return (self.method in ("*", method.upper())) and fnmatch.fnmatchcase(path, self.path)
 
@@ -123,11 +127,12 @@ class Faults:
     def listing(self) -> list[dict[str, Any]]:
         return [asdict(f) for f in self._faults]
 
-    def fire(self, method: str, path: str) -> list[Fault]:
-        """The faults that fire for this request; each use counts against ``times``."""
+    def fire(self, method: str, path: str, in_batch: bool = False) -> list[Fault]:
+        """The faults that fire for this request (``in_batch``: an item of a batch); each use
+        counts against ``times``."""
         fired = []
         for fault in list(self._faults):
-            if not fault.matches(method, path) or self._random.random() >= fault.rate:
+            if not fault.matches(method, path, in_batch) or self._random.random() >= fault.rate:
                 continue
             fired.append(fault)
             if fault.times is not None:

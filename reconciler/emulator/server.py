@@ -180,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
         except GraphError as error:
             return Reply(error.envelope(), error.http_status)
         include_headers = request.params.get("include_headers") not in ("false", False)
-        answers = []
+        answers: list[dict[str, Any] | None] = []
         for item in items:
             relative = urllib.parse.urlsplit("/" + item["relative_url"].lstrip("/"))
             path = relative.path
@@ -200,6 +200,9 @@ class Handler(BaseHTTPRequestHandler):
             )
             reply = self._item(sub, world)
             self._record(sub, reply, "batch item")
+            if reply is None:  # timed out, as Meta says of a null entry
+                answers.append(None)
+                continue
             body = reply.body if isinstance(reply, RawReply) else json.dumps(reply.body)
             entry: dict[str, Any] = {"code": reply.status, "body": body}
             if include_headers:
@@ -208,15 +211,17 @@ class Handler(BaseHTTPRequestHandler):
                     headers["Content-Type"] = reply.content_type
                 entry["headers"] = [{"name": k, "value": v} for k, v in headers.items()]
             answers.append(entry)
-        return Reply(answers)
+        return Reply(answers, headers=routes.usage_headers(world, request))
 
-    def _item(self, sub: Request, world: World) -> Reply:
+    def _item(self, sub: Request, world: World) -> Reply | None:
         """One batch item's answer, faults on its own method and path included: an answering
         fault is the item's answer; latency and connection faults are the batch's (``_held``)."""
-        fired = self.server.faults.fire(sub.method, "/" + "/".join(sub.segments))
+        fired = self.server.faults.fire(sub.method, "/" + "/".join(sub.segments), in_batch=True)
         self._held.latency_ms = max([self._held.latency_ms, *(f.latency_ms for f in fired if f.kind == "latency")])
         if any(f.kind in ("drop_before", "drop_after", "drip") for f in fired):
             self._held.dropped = True
+        if any(f.kind == "null_item" for f in fired):
+            return None
         early = next((f for f in fired if f.instead and f.kind not in ("drop_before", "drip")), None)
         reply = answer(early, sub) if early else _graph(world, sub)
         late = next((f for f in fired if f.kind == "malformed" and f.after), None)

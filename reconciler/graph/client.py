@@ -71,6 +71,9 @@ class Batching(Protocol):
     def get(self, url: str, params: dict[str, Any] | None) -> Any:
         """What ``GET url`` answers (the JSON body), or its ``GraphError``; sent in a batch."""
 
+    def alone(self, url: str, params: dict[str, Any] | None) -> Any:
+        """The same, sent on its own (a try again)."""
+
 
 class GraphClient:
     def __init__(
@@ -149,7 +152,7 @@ class GraphClient:
         the last try did not happen. Returns the answer, or what ``landed`` found when the answer
         was lost but the write took effect."""
         url = self._url(path)
-        sent = {"json": body} if method == "POST" else {"params": body}
+        sent: dict[str, Any] = {"json": body} if method == "POST" else {"params": body}
         started = time.monotonic()
         for attempt in range(1, self.retry.attempts + 1):
             try:
@@ -184,19 +187,21 @@ class GraphClient:
         answer, a list with one entry per item. Items carry no token; they go with the batch's."""
         return self._once("POST", self._url(""), data={"batch": json.dumps(items, separators=(",", ":")), "include_headers": "true"})
 
-    def get_once(self, url: str, params: dict[str, Any] | None) -> Any:
-        """``GET url`` (a full URL), tried once."""
-        return self._once("GET", url, params=params)
+    def get_once(self, url: str, params: dict[str, Any] | None, paced: bool = False) -> Any:
+        """``GET url`` (a full URL), tried once; ``paced``: the throttle was waited for already."""
+        return self._once("GET", url, paced=paced, params=params)
 
     def relative_url(self, url: str, params: dict[str, Any] | None) -> str:
         """``url`` with ``params`` as a batch item's ``relative_url``: no host, no version (the
         batch's own applies)."""
         parts = urllib.parse.urlsplit(url)
-        path = parts.path.lstrip("/")
-        version, _, rest = path.partition("/")
-        if version == self.api_version:
-            path = rest
-        query = "&".join(q for q in (parts.query, urllib.parse.urlencode(params or {})) if q)
+        path = parts.path
+        prefix = urllib.parse.urlsplit(self.base_url).path.rstrip("/") + "/"  # a base URL may have a path
+        if path.startswith(prefix):
+            path = path[len(prefix):]
+        version, _, rest = path.lstrip("/").partition("/")
+        path = rest if version == self.api_version else path.lstrip("/")
+        query = "&".join(q for q in (parts.query, urllib.parse.urlencode(params or {}, doseq=True)) if q)
         return f"{path}?{query}" if query else path
 
     def item_answer(self, path: str, entry: Any) -> Any:
@@ -283,8 +288,8 @@ class GraphClient:
         batcher = self.batcher if attempts is None else None  # an advisory read goes alone, tried once
         for attempt in range(1, most + 1):
             try:
-                if attempt == 1 and batcher is not None:  # a try again goes alone, after its wait
-                    return batcher.get(url, params)
+                if batcher is not None:  # a try again goes alone, after its wait, in turn for a slot
+                    return batcher.get(url, params) if attempt == 1 else batcher.alone(url, params)
                 return self._once("GET", url, params=params)
             except GraphError as error:
                 wait = self.retry.wait(attempt, error)
@@ -294,9 +299,9 @@ class GraphClient:
                 time.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _once(self, method: str, url: str, **kwargs: Any) -> Any:
+    def _once(self, method: str, url: str, paced: bool = False, **kwargs: Any) -> Any:
         path = urllib.parse.urlsplit(url).path  # never the query: it can carry cursors, not tokens
-        if self.throttle is not None:
+        if self.throttle is not None and not paced:
             self.throttle.before(path)
         deadline = time.monotonic() + self.deadline
         try:

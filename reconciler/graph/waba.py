@@ -41,10 +41,10 @@ def fetch_account(client: GraphClient, waba_id: str, business_id: str | None, wi
             token_user = fetch_me(client)
         return users, token_user, fetch_review_status(client, waba_id) if with_review else None
 
-    if not (with_users and business_id) and not with_review:
+    if client.batcher is None or (not (with_users and business_id) and not with_review):
         templates, count, limit = fetch_templates(client, waba_id, deleted=deleted)
-        users, token_user, review_status = None, None, None
-    else:  # users and review status do not wait for the template pages: one chain fewer
+        users, token_user, review_status = beside()
+    else:  # batched: users and review status go beside the template pages (one chain fewer)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="waba-side") as side:
             others = side.submit(beside)
             templates, count, limit = fetch_templates(client, waba_id, deleted=deleted)
