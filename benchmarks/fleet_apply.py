@@ -9,7 +9,7 @@ runs as its command line in a subprocess, as a CI job would::
 
     wabactl apply CONFIG --auto-approve --parallelism P
 
-Measured: wall time, the process's CPU time and peak memory (its own rusage from ``wait4``), the
+Measured: wall time, the process's CPU time (rusage) and peak memory (its own VmHWM, see ``fleet_plan.Ran``), the
 requests the emulator logged (log cleared before), by kind, and the emulator's own CPU meanwhile.
 Checked: apply exits 0, every WABA holds its templates, and ``wabactl plan CONFIG
 --detailed-exitcode`` afterwards exits 0 (no change).

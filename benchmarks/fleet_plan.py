@@ -17,10 +17,10 @@ subprocess, as a CI job would. Measured per variant:
 - config read: ``wabactl validate CONFIG`` (wall time and peak memory); the time an interpreter
   takes to start and import wabactl (``wabactl --help``) is printed once, to subtract;
 - plan: ``wabactl plan CONFIG --format json --out plan.json --parallelism P`` against
-  ``WABACTL_GRAPH_URL``: wall time, the process's CPU time and peak memory (its own rusage from
-  ``wait4``, the per-child form of ``getrusage(RUSAGE_CHILDREN)``: one child's peak, not the
-  largest of every child waited for so far), and the requests the emulator logged (log cleared
-  before), by kind;
+  ``WABACTL_GRAPH_URL``: wall time, the process's CPU time (its rusage from ``wait4``) and peak
+  memory (its own ``VmHWM``, written by ``_peak.py`` as it exits: ``ru_maxrss`` would also count
+  this benchmark's own size, which the child inherits across fork and exec), and the requests the
+  emulator logged (log cleared before), by kind;
 - the emulator's own CPU time meanwhile (``/proc``) and so its service time per request: the
   emulator answers Graph requests one at a time under one lock, so when its CPU time comes near
   the plan's wall time it is the emulator, not wabactl, that the figure measures (said so below
@@ -71,6 +71,7 @@ from reconciler.graph import DEFAULT_API_VERSION
 from reconciler.graph.waba import TEMPLATE_FIELDS, USER_FIELDS
 from reconciler.session import DEFAULT_PARALLELISM
 
+ROOT = Path(__file__).resolve().parent.parent  # this checkout: its reconciler is what runs
 NAMES = 250
 LANGUAGES = ("en_US", "es")
 USERS = {"100000000000001": ["MANAGE"], "100000000000002": ["MANAGE_TEMPLATES", "VIEW_TEMPLATES"],
@@ -158,7 +159,8 @@ def write_config(folder: Path, count: int, variant: str) -> list[Path]:
 
 @dataclass
 class Ran:
-    """One wabactl process: wall time, exit code, CPU time and peak memory (its own rusage)."""
+    """One wabactl process: wall time, exit code, CPU time (its rusage) and peak memory (its own
+    VmHWM, written by ``_peak.py`` as it exits: ``ru_maxrss`` would count this process's size)."""
 
     wall: float
     code: int
@@ -167,20 +169,24 @@ class Ran:
     stderr: str
 
 
-def wabactl() -> list[str]:
-    script = Path(sys.executable).with_name("wabactl")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "reconciler"]
+PEAK = Path(__file__).with_name("_peak.py")
 
 
 def run_wabactl(args: list[str], environ: dict[str, str], folder: Path, name: str) -> Ran:
+    """``python -m reconciler ARGS`` (through ``_peak.py``, with this checkout's reconciler first
+    on the path) in ``folder``; its output goes to NAME.stdout and NAME.stderr there."""
+    peak_file = folder / f"{name}.peak"
+    peak_file.unlink(missing_ok=True)
+    environ = {**environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))}
     with open(folder / f"{name}.stdout", "w") as out, open(folder / f"{name}.stderr", "w") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(wabactl() + args, stdout=out, stderr=err, env=environ, cwd=folder)
+        process = subprocess.Popen([sys.executable, str(PEAK), str(peak_file), *args], stdout=out, stderr=err, env=environ, cwd=folder)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr = (folder / f"{name}.stderr").read_text(errors="replace")
-    return Ran(wall, process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr)
+    peak = float(peak_file.read_text()) if peak_file.exists() else float("nan")
+    return Ran(wall, process.returncode, usage.ru_utime + usage.ru_stime, peak, stderr)
 
 
 class Graph:
