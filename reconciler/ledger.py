@@ -53,6 +53,10 @@ class AccountLedger:
     edits: dict[str, list[dt.datetime]] = field(default_factory=dict)
     locks: dict[str, dt.datetime] = field(default_factory=dict)
     throttled_until: dt.datetime | None = None
+    # Templates Meta put in another category than declared when it created them, by lock key:
+    # (declared, given). Meta need not say so in previous_category; this is how the next plan
+    # knows the difference is Meta's doing and leaves it alone instead of flapping.
+    recategorised: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     # --- questions the planner and applier ask ------------------------------------------------
 
@@ -102,6 +106,13 @@ class AccountLedger:
     def throttled(self, until: dt.datetime) -> None:
         self.throttled_until = until
 
+    def created_as(self, key: str, declared: str, given: str | None) -> None:
+        """What category Meta gave a template it created: remembered only when not the declared one."""
+        if given is None or given == declared:
+            self.recategorised.pop(key, None)
+        else:
+            self.recategorised[key] = (declared, given)
+
     def pruned(self, now: dt.datetime) -> AccountLedger:
         """Only what still matters at ``now``."""
         return AccountLedger(
@@ -109,6 +120,7 @@ class AccountLedger:
             edits={k: v for k, v in ((k, [t for t in v if now - EDIT_WINDOW < t]) for k, v in self.edits.items()) if v},
             locks={k: v for k, v in self.locks.items() if v > now},
             throttled_until=self.throttled_until if self.throttled_until and self.throttled_until > now else None,
+            recategorised=dict(self.recategorised),
         )
 
 
@@ -178,6 +190,8 @@ def _dump(account: AccountLedger) -> dict[str, Any]:
         "edits": {k: [t.isoformat() for t in v] for k, v in sorted(account.edits.items())},
         "locks": {k: v.isoformat() for k, v in sorted(account.locks.items())},
         "throttled_until": account.throttled_until.isoformat() if account.throttled_until else None,
+        **({"recategorised": {k: {"declared": d, "given": g} for k, (d, g) in sorted(account.recategorised.items())}}
+           if account.recategorised else {}),
     }
 
 
@@ -202,6 +216,12 @@ def _account(entry: Any, where: str, problems: list[str]) -> AccountLedger | Non
                 account.locks[str(key)] = moment
     else:
         problems.append(f"{where} locks is not an object; ignored")
+    moved = entry.get("recategorised", {})
+    if isinstance(moved, dict) and all(isinstance(v, dict) and isinstance(v.get("declared"), str) and isinstance(v.get("given"), str)
+                                       for v in moved.values()):
+        account.recategorised = {str(k): (v["declared"], v["given"]) for k, v in moved.items()}
+    else:
+        problems.append(f"{where} recategorised is not an object of {{declared, given}}; ignored")
     throttled = entry.get("throttled_until")
     if throttled is not None:
         account.throttled_until = _time(throttled)

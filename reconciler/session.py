@@ -229,7 +229,7 @@ class Session:
 
         results = self.read_each(desired.accounts, planned, with_review)
         done = [result for result in results if not isinstance(result, GraphError)]
-        failures = tuple(AccountFailure(account.name, account.waba_id, str(result))
+        failures = tuple(AccountFailure(account.name, account.waba_id, _unread(result, account.waba_id))
                          for account, result in zip(desired.accounts, results, strict=True) if isinstance(result, GraphError))
         kept = [extra for _, _, extra in done if extra is not None]
         return assemble([made for made, _, _ in done], [moment for _, moment, _ in done], failures), kept
@@ -475,6 +475,15 @@ class Session:
         if not self.clients:
             return dt.datetime.now(dt.UTC)
         return max(client.server_now() for client in self.clients.values())
+
+
+def _unread(error: GraphError, waba_id: str) -> str:
+    """Why an account could not be read; a refused permission names the one Meta requires for
+    everything on a WABA (its words are not read: they vary and are translated)."""
+    if isinstance(error, TokenError) or not error.permission_denied:
+        return str(error)
+    return (f"{error}. The token needs the whatsapp_business_management permission, granted for WABA {waba_id} "
+            "(and, for a user assigned to the WABA, a task that covers templates); `wabactl auth` checks the token")
 
 
 @contextlib.contextmanager

@@ -124,3 +124,21 @@ def test_ctrl_c_while_writes_wait_for_a_slot_sends_none_of_them(load, emulator, 
     assert len(creates) == 2
     outcomes = [r.outcome for r in runner.result.results]
     assert outcomes.count(Outcome.APPLIED) == 2 and outcomes.count(Outcome.NOT_ATTEMPTED) == 10
+
+
+def test_an_edit_refused_because_the_template_went_into_review_is_blocked(load, emulator, tmp_path):
+    graph = load(seed_with([template("order_shipped")]))
+    wanted = {"order_shipped": {"category": "UTILITY", "languages": {"en_US": {"components": [body("Your box {{1}} ships today.", "#1")]}}}}
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": wanted}}, {"on_change": "edit"})
+    run = Session(Target(emulator.url), Ledger(None), {"WABACTL_TOKEN": TOKEN}, 1)
+    try:
+        made = run.plan(load_desired([path]))
+        assert [c.action for c in made.changes] == [Action.EDIT]
+        template_id = made.changes[0].before.id
+        graph.control("POST", f"templates/{template_id}", {"status": "IN_APPEAL"})  # between plan and apply
+        result = apply_plan(made, run.clients, Ledger(None))
+    finally:
+        run.close()
+    [outcome] = result.results
+    assert outcome.outcome is Outcome.BLOCKED and "IN_APPEAL" in outcome.detail
+    assert (outcome.error_code, outcome.error_subcode) == (100, 2388039)

@@ -115,8 +115,8 @@ def test_plan_fails_only_the_refused_accounts_before_any_template_request(load, 
     # The two accounts that pass are planned: each creates its template.
     assert "good" in result.stdout and "people" in result.stdout and "order_shipped" in result.stdout
     log = graph.calls()
-    first_template = min(i for i, e in enumerate(log) if e["path"].endswith("/message_templates"))
-    assert all(e["path"] == "/v26.0/debug_token" for e in log[:first_template])
+    first_account_request = min(i for i, e in enumerate(log) if e["path"] != "/v26.0/debug_token")
+    assert all(e["path"] != "/v26.0/debug_token" for e in log[first_account_request:])  # every pre-flight came first
     assert len([e for e in log if e["path"] == "/v26.0/debug_token"]) == 5
     touched = {e["path"].split("/")[2] for e in log if e["path"].endswith("/message_templates")}
     assert touched == {WABA, OTHER_WABA}
@@ -130,6 +130,26 @@ def test_apply_refuses_the_same_accounts_and_applies_the_others(load, wabactl, t
     assert "Error: account expired: token pre-flight" in result.stderr
     created = {e["path"].split("/")[2] for e in graph.calls() if e["method"] == "POST" and e["path"].endswith("/message_templates")}
     assert created == {WABA, OTHER_WABA}
+
+
+def test_without_the_pre_flight_a_missing_permission_fails_its_account_from_meta_s_answer(load, wabactl, tmp_path):
+    """debug_token cannot run, so nothing is refused up front: the account whose token lacks
+    whatsapp_business_management fails on Meta's own answer, named; the other is applied."""
+    graph = load(seed())
+    graph.control("POST", "faults", {"kind": "error", "method": "GET", "path": "/debug_token", "status": 500, "code": 1})
+    path = write_config(tmp_path / "c.yaml", {
+        "good": {"waba_id": WABA, "templates": declared()},
+        "bare": {"waba_id": BARE_WABA, "token_env": "BARE_TOKEN", "templates": declared()},
+    })
+    result = wabactl("apply", path, "--auto-approve", env=ENV)
+    assert result.exit_code == 1, result.output
+    no_secret(result.output)
+    assert "Error: account bare:" in result.stderr and "code 200" in result.stderr
+    assert "needs the whatsapp_business_management permission" in result.stderr
+    refused = [e for e in graph.calls() if e["path"] == f"/v26.0/{BARE_WABA}/message_templates" and e["method"] == "GET"]
+    assert refused and {e.get("code") for e in refused} == {200}  # Meta was asked, and said no
+    created = {e["path"].split("/")[2] for e in graph.calls() if e["method"] == "POST" and e["path"].endswith("/message_templates")}
+    assert created == {WABA}
 
 
 def test_one_debug_token_per_distinct_token(load, wabactl, tmp_path):

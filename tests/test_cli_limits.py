@@ -113,6 +113,36 @@ def test_recategorised_by_meta_warns_and_plans_nothing_twice(load, wabactl, tmp_
     assert len(writes(graph)) == 1
 
 
+def test_recategorised_at_create_is_reported_and_the_next_plan_is_empty(load, wabactl, tmp_path):
+    graph = load(seed_with(review_rules=[{"outcome": "recategorize_at_create", "name": "promo_*", "to_category": "MARKETING"}]))
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"promo_news": one()}}})
+    applied = wabactl("apply", path, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Meta created it as MARKETING (declared UTILITY)" in applied.stdout
+    for _ in range(2):  # no previous_category on the row: the ledger knows
+        again = wabactl("plan", path, "--detailed-exitcode")
+        assert again.exit_code == 0, again.output
+        assert "Meta approved it as MARKETING (declared UTILITY)" in again.stdout
+    assert len(writes(graph)) == 1
+
+
+def test_an_edit_refused_for_its_spent_quota_is_deferred_a_day(load, wabactl, tmp_path):
+    graph = load(seed_with([template("order_shipped")]))
+    template_id = graph.get(f"{WABA}/message_templates").json()["data"][0]["id"]
+    # Someone edits it outside wabactl: Meta approves the edit, and the day's edit is spent.
+    assert graph.post(template_id, json={"components": [body("Your parcel {{1}} ships today.", "#1")]}).status_code == 200
+    assert graph.get(template_id).json()["status"] == "APPROVED"
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"order_shipped": one("Your box {{1}} ships today.")}}},
+                        {"on_change": "edit"})
+    applied = wabactl("apply", path, "--auto-approve", "--format", "json")
+    assert applied.exit_code == 3, applied.output  # only time stands in the way
+    change = json.loads(applied.stdout)["accounts"][0]["changes"][0]
+    assert change["outcome"] == "deferred" and change["error"] == {"code": 100, "subcode": 2388039}
+    assert change["not_before"].startswith("2026-11-02T09:00")
+    graph.advance(24 * HOUR + 1)
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+
+
 def test_review_statuses_are_shown_as_described(load, wabactl, tmp_path):
     live = [
         template("rejected_same", status="REJECTED", rejected_reason="PROMOTIONAL"),

@@ -23,11 +23,49 @@ def test_token_without_access_is_200_with_403(load):
     assert graph.get(OTHER_WABA).status_code == 200
 
 
-def test_messaging_only_token_cannot_write_templates(load):
+def test_messaging_only_token_can_neither_read_nor_write_templates(load):
+    # Meta: whatsapp_business_management is required for everything on a WABA, reads included.
     graph = load(token="messaging-only-token")
-    assert graph.get(f"{WABA}/message_templates").status_code == 200
+    refused = graph.get(f"{WABA}/message_templates")
+    assert error_of(refused) == (200, None) and "whatsapp_business_management" in refused.json()["error"]["message"]
+    assert error_of(graph.get(WABA)) == (200, None)
     assert error_of(graph.create("order_shipped")) == (200, None)
     assert error_of(graph.delete(f"{WABA}/message_templates", name="x")) == (200, None)
+
+
+def test_an_assigned_user_needs_a_task_that_covers_the_call(load):
+    seed = seed_with()
+    seed["wabas"][WABA]["assigned_users"] = {ME: ["VIEW_COST"]}
+    graph = load(seed)
+    assert error_of(graph.get(f"{WABA}/message_templates")) == (200, None)
+    seed["wabas"][WABA]["assigned_users"] = {ME: ["VIEW_TEMPLATES"]}
+    graph = load(seed)
+    assert graph.get(f"{WABA}/message_templates").status_code == 200
+    assert error_of(graph.create("order_shipped")) == (200, None)  # viewing is not managing
+    assert error_of(graph.get(f"{WABA}/assigned_users", business=BUSINESS)) == (200, None)
+    seed["wabas"][WABA]["assigned_users"] = {ME: ["MANAGE_TEMPLATES"]}
+    graph = load(seed)
+    assert graph.create("order_shipped").status_code == 200
+
+
+def test_a_user_not_assigned_to_the_waba_is_not_limited_by_tasks(load):
+    graph = load()  # the token's user is not among OTHER_WABA's assigned users
+    assert graph.get(f"{OTHER_WABA}/message_templates").status_code == 200
+
+
+def test_business_management_for_assigned_users_is_a_setting(load):
+    seed = seed_with()
+    seed["tokens"].append({"token": "no-business", "user": ME, "scopes": ["whatsapp_business_management"]})
+    graph = load(seed, token="no-business")
+    assert graph.get(f"{WABA}/assigned_users", business=BUSINESS).status_code == 200
+    graph.control("POST", "settings", {"users_need_business_management": True})
+    refused = graph.get(f"{WABA}/assigned_users", business=BUSINESS)
+    assert error_of(refused) == (200, None) and "business_management" in refused.json()["error"]["message"]
+    assert graph.get(f"{WABA}/message_templates").status_code == 200
+
+
+def test_an_edge_the_waba_does_not_have_is_code_100(graph):
+    assert error_of(graph.get(f"{WABA}/no_such_edge")) == (100, None)
 
 
 def test_waba_node_fields_with_trailing_slash(graph):

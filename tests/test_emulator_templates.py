@@ -241,6 +241,24 @@ def test_rejected_templates_edit_without_quota(load):
         assert graph.get(template_id).json()["status"] == "REJECTED"
 
 
+def test_an_edit_that_changes_nothing_is_refused_and_spends_no_quota(load):
+    graph = load(seed_with([template("a")]))
+    template_id = names(graph)[0]["id"]
+    same = graph.get(template_id, fields="components").json()["components"]
+    assert error_of(graph.post(template_id, json={"components": same})) == (100, None)
+    assert graph.get(template_id).json()["status"] == "APPROVED"
+    assert _edit(graph, template_id, "Your parcel {{1}} ships now.").status_code == 200  # the day's one edit is still there
+
+
+def test_a_create_may_come_back_recategorised(load):
+    graph = load(seed_with(review_rules=[{"outcome": "recategorize_at_create", "name": "promo_*", "to_category": "MARKETING"}]))
+    answer = graph.create("promo_order", category="UTILITY").json()
+    assert answer["category"] == "MARKETING"
+    row = graph.get(answer["id"], fields="category,previous_category").json()
+    assert row["category"] == "MARKETING" and "previous_category" not in row
+    assert graph.create("order_news", category="UTILITY").json()["category"] == "UTILITY"
+
+
 def test_edit_validates_content(load):
     graph = load(seed_with([template("a")]))
     template_id = names(graph)[0]["id"]

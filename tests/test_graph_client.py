@@ -123,7 +123,7 @@ def test_a_write_is_tried_again_only_when_the_read_back_shows_it_did_not_happen(
                                          "components": [body("Your order {{1}} ships today.", "#1")]}).template
     graph.control("POST", "faults", {"kind": "error", "method": "POST", "path": "/*/message_templates", "status": 503, "times": 2})
     created = graph_waba.create_template(client, WABA, template)
-    assert created and [e["status"] for e in graph.log() if e["method"] == "POST"] == [503, 503, 200]
+    assert created.id and [e["status"] for e in graph.log() if e["method"] == "POST"] == [503, 503, 200]
     reads = [e for e in graph.log() if e["method"] == "GET"]
     assert len(reads) == 2 and {r["params"]["name"] for r in reads} == {"b"}  # one read-back per failed try
 
@@ -163,9 +163,9 @@ def test_a_try_that_lands_late_is_not_mistaken_for_a_refusal(load, emulator):
     graph.control("POST", "faults", {"kind": "latency", "method": "POST", "path": "/*/message_templates", "latency_ms": 500, "times": 1})
     created = graph_waba.create_template(slow, WABA, template)  # the first try outlives its deadline, then lands
     posts = [(e["status"], e.get("subcode")) for e in graph.log() if e["method"] == "POST"]
-    assert created and posts == [(200, None), (400, 2388024)]  # the retry's refusal is the first try's echo
+    assert created.id and posts == [(200, None), (400, 2388024)]  # the retry's refusal is the first try's echo
     rows = [r for r in graph.get(f"{WABA}/message_templates").json()["data"] if r["name"] == "late"]
-    assert len(rows) == 1 and rows[0]["id"] == created
+    assert len(rows) == 1 and rows[0]["id"] == created.id
 
 
 def test_meta_s_error_text_quoting_the_token_is_masked(load, client):

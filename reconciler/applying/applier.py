@@ -31,7 +31,7 @@ from ..graph import waba
 from ..graph.client import GraphClient
 from ..graph.slots import Slots
 from ..ledger import LOCK_DAYS, AccountLedger, Ledger, lock_key
-from ..model import LiveTemplate, Template, User
+from ..model import EDITABLE, LiveTemplate, Template, User
 from ..planning.plan import AccountPlan, Action, Change, Plan
 from .result import ApplyResult, ChangeResult, Outcome
 
@@ -142,7 +142,7 @@ class _Run:
                     # taken back when Meta refuses. A lost answer keeps it: the write may well
                     # have happened.
                     undo = self._ledger(functools.partial(_record, client, book, change))
-                    template_id = _execute(client, account, change)
+                    template_id, given = _execute(client, account, change)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))
             except GraphError as error:
@@ -167,9 +167,41 @@ class _Run:
                     return _result(change, Outcome.DEFERRED, f"name locked by a recent deletion until about {until:%Y-%m-%d} "
                                    "(or rename it)", error=error, not_before=until)
                 if error.edit_refused and change.action is Action.EDIT:
-                    return _result(change, Outcome.DEFERRED, "Meta refused the edit now (edit quota or review status)", error=error)
+                    return self._edit_refused(client, account, book, change, error)
                 return _result(change, Outcome.FAILED, str(error), error=error)
-            return _result(change, Outcome.APPLIED, template_id=template_id)
+            detail = None
+            if given is not None and isinstance(change.after, Template):
+                template = change.after
+                self._ledger(functools.partial(book.created_as, lock_key(template.name, template.language), template.category, given))
+                if given != template.category:
+                    detail = f"Meta created it as {given} (declared {template.category}); the next plan leaves that category alone"
+            return _result(change, Outcome.APPLIED, detail, template_id=template_id)
+
+    def _edit_refused(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change,
+                      error: GraphError) -> ChangeResult:
+        """Meta answers both a spent edit quota (wait) and a status that allows no edit (not now,
+        not later) with the same code and subcode; only its words differ, and wabactl does not read
+        words. The template's status now tells them apart: one that cannot be edited is blocked;
+        an APPROVED one has spent its quota and is deferred to the ledger's next edit slot (a day
+        after the last edit it knows of, else a day from now)."""
+        current = change.before
+        assert isinstance(current, LiveTemplate)
+        try:
+            found = waba.find_template(client, account.waba_id, current.template.name, current.template.language)
+        except GraphError:
+            found = None
+        status = found.status if found is not None else current.status
+        if status not in EDITABLE:
+            return _result(change, Outcome.BLOCKED, f"Meta refuses edits while the template is {status}", error=error)
+        if status != "APPROVED":
+            return _result(change, Outcome.DEFERRED, f"Meta refused the edit of a {status} template (code {error.code}, "
+                           f"subcode {error.subcode}); try again later", error=error)
+        now = client.server_now()
+        slot = book.next_edit(current.id, now)
+        until = slot if slot > now else now + dt.timedelta(days=1)
+        self._later(until)
+        return _result(change, Outcome.DEFERRED, f"the edit quota of this approved template is spent until about {until:%Y-%m-%d %H:%M} UTC",
+                       error=error, not_before=until)
 
     def _ledger(self, change_it: Callable[[], Value]) -> Value:
         """Change the ledger and keep it, under the run's lock: accounts applied at once share
@@ -234,23 +266,25 @@ def _record(client: GraphClient, book: AccountLedger, change: Change) -> Callabl
     return undo
 
 
-def _execute(client: GraphClient, account: AccountPlan, change: Change) -> str | None:
-    """One change, through the Graph calls its action needs; the template id it touched."""
+def _execute(client: GraphClient, account: AccountPlan, change: Change) -> tuple[str | None, str | None]:
+    """One change, through the Graph calls its action needs: the template id it touched, and the
+    category Meta gave a template it created."""
     current, wanted, waba_id = change.before, change.after, account.waba_id
     if isinstance(wanted, User):
         waba.assign_user(client, waba_id, account.business_id, wanted)
-        return None
+        return None, None
     if isinstance(current, User):
         waba.unassign_user(client, waba_id, account.business_id, current.user_id)
-        return None
+        return None, None
     if change.action in (Action.DELETE, Action.REPLACE) and isinstance(current, LiveTemplate):
         waba.delete_template(client, waba_id, current)
     if change.action in (Action.CREATE, Action.REPLACE) and isinstance(wanted, Template):
-        return waba.create_template(client, waba_id, wanted)
+        created = waba.create_template(client, waba_id, wanted)
+        return created.id, created.category
     if change.action is Action.EDIT and isinstance(current, LiveTemplate) and isinstance(wanted, Template):
         waba.edit_template(client, waba_id, current, wanted)
-        return current.id
-    return None
+        return current.id, None
+    return None, None
 
 
 def _verify_users(client: GraphClient, account: AccountPlan, result: ApplyResult) -> None:

@@ -208,4 +208,33 @@ def unassign_user(world: World, request: Request, waba_id: str) -> Reply:
 
 def require_management(request: Request, what: str) -> None:
     if request.token is None or not request.token.has_scope("whatsapp_business_management"):
-        raise no_permission(what)
+        raise no_permission(what, "whatsapp_business_management")
+
+
+# What a user assigned to a WABA needs among its tasks, by what it asks for. Meta documents the
+# tasks (MANAGE: everything; MANAGE_TEMPLATES and VIEW_TEMPLATES: templates) but not a table of
+# which call needs which; this is the emulator's reading of the names. A token whose user is not
+# assigned to the WABA at all (a business admin, say) is not limited here: whether Meta limits it
+# is not documented, so the emulator stays lenient.
+READ_TEMPLATES = frozenset({"MANAGE", "DEVELOP", "MANAGE_TEMPLATES", "VIEW_TEMPLATES"})
+WRITE_TEMPLATES = frozenset({"MANAGE", "DEVELOP", "MANAGE_TEMPLATES"})
+NEEDED_TASKS = {
+    ("message_templates", "GET"): READ_TEMPLATES,
+    ("message_templates", "POST"): WRITE_TEMPLATES,
+    ("message_templates", "DELETE"): WRITE_TEMPLATES,
+    ("assigned_users", "GET"): frozenset({"MANAGE", "MANAGE_USERS"}),
+    ("assigned_users", "POST"): frozenset({"MANAGE", "MANAGE_USERS"}),
+    ("assigned_users", "DELETE"): frozenset({"MANAGE", "MANAGE_USERS"}),
+    ("waba", "POST"): frozenset({"MANAGE"}),
+}
+
+
+def require_task(world: World, request: Request, waba_id: str, what: str, method: str) -> None:
+    """Refuse a user assigned to the WABA whose tasks do not cover the call (code 200)."""
+    assert request.token is not None
+    tasks = world.assigned.get(waba_id, {}).get(request.token.user_id)
+    needed = NEEDED_TASKS.get((what, method))
+    if tasks is None or needed is None or needed & set(tasks):
+        return
+    raise no_permission(f"WABA {waba_id} ({what}, {method}): the user's tasks {', '.join(sorted(tasks))} "
+                        f"include none of {', '.join(sorted(needed))}")

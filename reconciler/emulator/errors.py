@@ -109,6 +109,12 @@ def unsupported(method: str, node: str) -> GraphError:
     )
 
 
+def nonexisting_field(edge: str, node_type: str) -> GraphError:
+    """An edge the node does not have: code 100 (``unknown_path``'s 2500 is for paths that name
+    no node at all)."""
+    return GraphError(code=100, message=f"(#100) Tried accessing nonexisting field ({edge}) on node type ({node_type})")
+
+
 def unknown_path(path: str) -> GraphError:
     return GraphError(code=2500, message=f"Unknown path components: {path}")
 
@@ -136,10 +142,10 @@ def _http_time(moment: float) -> str:
     return time.strftime("%A, %d-%b-%y %H:%M:%S UTC", time.gmtime(moment))
 
 
-def no_permission(what: str) -> GraphError:
+def no_permission(what: str, needed: str | None = None) -> GraphError:
     return GraphError(
         code=200,
-        message="(#200) Permissions error",
+        message=f"(#200) Requires {needed} permission to manage the object" if needed else "(#200) Permissions error",
         details=f"The access token has no permission on {what}.",
     )
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import accounts, errors, templates
-from .errors import GraphError, expired_token, invalid_parameter, invalid_token, no_permission, unknown_path, unsupported
+from .errors import GraphError, expired_token, invalid_parameter, invalid_token, no_permission, nonexisting_field, unknown_path, unsupported
 from .params import Reply, Request
 from .state import HOUR, World
 
@@ -57,19 +57,25 @@ def dispatch(world: World, request: Request) -> Reply:
 
 def _waba(world: World, request: Request, waba_id: str, edge: str | None) -> Reply:
     _see_waba(request, waba_id)
+    # Meta: whatsapp_business_management is "required to do everything related to a WhatsApp
+    # Business Account" (graph-api-facts.md 5): reads too, not only writes.
+    accounts.require_management(request, f"WABA {waba_id}")
     charge_call(world, waba_id)
     method = request.method
     if edge is None:
+        accounts.require_task(world, request, waba_id, "waba", method)
         if method == "GET":
             return accounts.read_waba(world, request, waba_id)
         if method == "POST":
-            accounts.require_management(request, f"WABA {waba_id}")
             return accounts.update_waba(world, request, waba_id)
         raise unsupported(method, waba_id)
     if edge not in WABA_EDGES:
-        raise unknown_path(f"/{edge}")
-    if method != "GET":
-        accounts.require_management(request, f"WABA {waba_id}")
+        raise nonexisting_field(edge, "WhatsAppBusinessAccount")
+    accounts.require_task(world, request, waba_id, edge, method)
+    needs_business = edge == "assigned_users" and world.settings.users_need_business_management
+    if needs_business and request.token is not None and not request.token.has_scope("business_management"):
+        # Meta says business_management "might" be needed for assigned users: a setting.
+        raise no_permission(f"the users of WABA {waba_id}", "business_management")
     handlers: dict[tuple[str, str], Callable[[World, Request, str], Reply]] = {
         ("message_templates", "GET"): templates.list_templates,
         ("message_templates", "POST"): templates.create_template,
@@ -87,11 +93,12 @@ def _waba(world: World, request: Request, waba_id: str, edge: str | None) -> Rep
 def _template(world: World, request: Request, template: dict[str, Any]) -> Reply:
     waba_id = template["_waba"]
     _see_waba(request, waba_id)
+    accounts.require_management(request, f"template {template['id']}")
     charge_call(world, waba_id)
+    accounts.require_task(world, request, waba_id, "message_templates", request.method)
     if request.method == "GET":
         return templates.get_template(world, request, template)
     if request.method == "POST":
-        accounts.require_management(request, f"template {template['id']}")
         return templates.edit_template(world, request, template)
     raise unsupported(request.method, template["id"])
 

@@ -8,6 +8,7 @@ import email.utils
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 import urllib.parse
@@ -308,6 +309,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("facebook-api-version", "v26.0")
+        # Every Graph answer carries a trace id (graph-api-facts.md 6.3); an error's is its fbtrace_id.
+        error = reply.body.get("error") if isinstance(reply.body, dict) else None
+        trace = error.get("fbtrace_id") if isinstance(error, dict) else None
+        self.send_header("x-fb-trace-id", str(trace or "A" + secrets.token_urlsafe(15)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if self.close_connection:

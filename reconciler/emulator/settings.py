@@ -17,8 +17,11 @@ from .errors import RATE_LIMIT_CODES
 class ReviewRule:
     """Decides the outcome of review for templates that match every given condition.
 
-    ``outcome`` is ``reject`` (status REJECTED with ``rejected_reason``) or ``recategorize``
-    (approved under ``to_category``, the submitted category kept in ``previous_category``).
+    ``outcome`` is ``reject`` (status REJECTED with ``rejected_reason``), ``recategorize``
+    (approved under ``to_category``, the submitted category kept in ``previous_category``) or
+    ``recategorize_at_create`` (the create itself answers ``to_category`` and stores it, as Meta
+    may do since 2025-04-09; ``previous_category`` is left unset, since whether Meta sets it then
+    is not documented: the client must not need it).
     """
 
     outcome: str
@@ -53,6 +56,8 @@ class Settings:
     assign_existing: str = "replace"
     edits_per_day: int = 1
     edits_per_30_days: int = 10
+    # Meta says the assigned_users edge "might" need business_management as well: off by default.
+    users_need_business_management: bool = False
     max_body_bytes: int = 1_000_000
     max_batch: int = 50
 
@@ -86,7 +91,7 @@ class Settings:
 
 def _rule(raw: dict[str, Any]) -> ReviewRule:
     rule = ReviewRule(**raw)
-    if rule.outcome not in ("reject", "recategorize"):
-        raise ValueError("review rule outcome must be 'reject' or 'recategorize'")
+    if rule.outcome not in ("reject", "recategorize", "recategorize_at_create"):
+        raise ValueError("review rule outcome must be 'reject', 'recategorize' or 'recategorize_at_create'")
     return rule
 

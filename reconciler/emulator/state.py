@@ -161,7 +161,7 @@ class World:
             template.update(status="REJECTED", rejected_reason="INVALID_FORMAT")
             return
         for rule in self.settings.review_rules:
-            if not _matches(rule, template):
+            if rule.outcome == "recategorize_at_create" or not _matches(rule, template):
                 continue
             if rule.outcome == "reject":
                 template.update(status="REJECTED", rejected_reason=rule.rejected_reason)
@@ -171,6 +171,13 @@ class World:
                 template["category"] = rule.to_category
             break
         template.update(status="APPROVED", rejected_reason="NONE")
+
+    def category_at_create(self, template: dict[str, Any]) -> str:
+        """The category a create stores: the submitted one, unless a rule recategorises at once."""
+        for rule in self.settings.review_rules:
+            if rule.outcome == "recategorize_at_create" and _matches(rule, template):
+                return rule.to_category
+        return str(template["category"])
 
     # --- persistence -------------------------------------------------------------------------
 

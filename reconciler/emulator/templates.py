@@ -147,9 +147,10 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     ttl = params.get("message_send_ttl_seconds")
     if ttl not in (None, ""):
         template["message_send_ttl_seconds"] = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
+    template["category"] = world.category_at_create(template)
     world.add_template(template)
     world.creations[waba_id].append(now)
-    return Reply({"id": template["id"], "status": template["status"], "category": category})
+    return Reply({"id": template["id"], "status": template["status"], "category": template["category"]})
 
 
 def _check_creation_budget(world: World, waba_id: str, now: float) -> None:
@@ -218,6 +219,15 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
         components = content.check_components(p.structured(params, "components"), category, parameter_format)
     elif parameter_format != template["parameter_format"]:
         components = content.check_components(components, category, parameter_format)
+    ttl = template.get("message_send_ttl_seconds")
+    if params.get("message_send_ttl_seconds") not in (None, ""):
+        ttl = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
+    if (category, parameter_format, components, ttl) == (template["category"], template["parameter_format"],
+                                                         template["components"], template.get("message_send_ttl_seconds")):
+        # An edit that changes nothing is refused and spends no edit allowance. Meta's answer to
+        # it is not documented; an invalid-parameter error is the emulator's stricter guess.
+        raise invalid_parameter("The edit changes nothing: the template already has these components, category and settings.",
+                                title="Nothing to edit")
     if status == "APPROVED":
         template["_edits"] = world.recent(template["_edits"], now, 30 * DAY) + [now]
     template.update(
@@ -230,8 +240,8 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
         _review_due=now + settings.review_delay_seconds,
     )
     world.review_later(template)
-    if params.get("message_send_ttl_seconds") not in (None, ""):
-        template["message_send_ttl_seconds"] = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
+    if ttl is not None:
+        template["message_send_ttl_seconds"] = ttl
     return Reply({"success": True})
 
 

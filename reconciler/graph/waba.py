@@ -13,6 +13,7 @@ again only when its read-back says it did not happen, so a create is never made 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import GraphAnswerError
@@ -146,16 +147,25 @@ def live_template(row: dict[str, Any], path: str = "message_templates") -> LiveT
 # --- writes, each with its read-back ----------------------------------------------------------
 
 
-def create_template(client: GraphClient, waba_id: str, template: Template) -> str | None:
-    """The new template's id (None when Meta's answer had none)."""
+@dataclass(frozen=True)
+class Created:
+    """What Meta answered to a create: the new template's id and the category it gave it (it may
+    differ from the one asked for: Meta recategorises at creation). Either may be missing."""
 
+    id: str | None
+    category: str | None
+
+
+def create_template(client: GraphClient, waba_id: str, template: Template) -> Created:
     def landed() -> dict[str, Any] | None:
-        found = _find(client, waba_id, template.name, template.language)
-        return {"id": found.id} if found else None
+        found = find_template(client, waba_id, template.name, template.language)
+        return {"id": found.id, "category": found.template.category} if found else None
 
     answer = client.write("POST", f"{waba_id}/message_templates", template.create_request(), landed)
     template_id = answer.get("id") if isinstance(answer, dict) else None
-    return str(template_id) if isinstance(template_id, (str, int)) and template_id != "" else None
+    category = answer.get("category") if isinstance(answer, dict) else None
+    return Created(str(template_id) if isinstance(template_id, (str, int)) and template_id != "" else None,
+                   category.upper() if isinstance(category, str) and category else None)
 
 
 def edit_template(client: GraphClient, waba_id: str, current: LiveTemplate, wanted: Template) -> None:
@@ -167,7 +177,7 @@ def edit_template(client: GraphClient, waba_id: str, current: LiveTemplate, want
         payload["category"] = wanted.category
 
     def landed() -> dict[str, Any] | None:
-        found = _find(client, waba_id, wanted.name, wanted.language)
+        found = find_template(client, waba_id, wanted.name, wanted.language)
         return {"success": True} if found and found.template.content() == wanted.content() else None
 
     client.write("POST", current.id, payload, landed)
@@ -177,7 +187,7 @@ def delete_template(client: GraphClient, waba_id: str, current: LiveTemplate) ->
     """One language only: ``hsm_id`` with ``name``; a bare ``name`` would delete them all."""
 
     def landed() -> dict[str, Any] | None:
-        found = _find(client, waba_id, current.template.name, current.template.language)
+        found = find_template(client, waba_id, current.template.name, current.template.language)
         return {"success": True} if found is None or found.id != current.id else None
 
     client.write("DELETE", f"{waba_id}/message_templates", {"hsm_id": current.id, "name": current.template.name}, landed)
@@ -208,7 +218,8 @@ def unassign_user(client: GraphClient, waba_id: str, business_id: str | None, us
 # --- reading answers ------------------------------------------------------------------------
 
 
-def _find(client: GraphClient, waba_id: str, name: str, language: str) -> LiveTemplate | None:
+def find_template(client: GraphClient, waba_id: str, name: str, language: str) -> LiveTemplate | None:
+    """The live template of that name and language, or None."""
     templates, _, _ = fetch_templates(client, waba_id, name)
     return next((t for t in templates if t.template.language == language), None)
 

@@ -31,7 +31,7 @@ def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedg
     now = live.now()
     changes: list[Change] = []
     warnings: list[str] = []
-    _plan_templates(desired, live, changes, warnings)
+    _plan_templates(desired, live, changes, warnings, ledger)
     if desired.users is not None and live.users is not None:
         changes.extend(_plan_users(desired, live.users))
     changes = _respect_locks_and_edit_quota(changes, ledger, now)
@@ -69,7 +69,8 @@ def _unmanaged(desired: DesiredAccount, live: LiveAccount, changes: list[Change]
 # --- templates -----------------------------------------------------------------------------
 
 
-def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Change], warnings: list[str]) -> None:
+def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Change], warnings: list[str],
+                    ledger: AccountLedger) -> None:
     live_by_key = {t.key: t for t in live.templates}
     desired_by_key = {t.key: t for t in desired.templates}
     for key, wanted in desired_by_key.items():
@@ -77,7 +78,7 @@ def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Ch
         if current is None:
             changes.append(Change(desired.name, key, Action.CREATE, None, wanted))
         else:
-            change = _changed(desired, wanted, current, warnings)
+            change = _changed(desired, wanted, current, warnings, ledger.recategorised.get(lock_key(wanted.name, wanted.language)))
             if change is not None:
                 changes.append(change)
     for key, current in live_by_key.items():
@@ -93,11 +94,13 @@ def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Ch
             changes.append(Change(desired.name, key, Action.DELETE, current, None))
 
 
-def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, warnings: list[str]) -> Change | None:
-    """The change for a key that exists on both sides, or None (with warnings where due)."""
+def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, warnings: list[str],
+             noted: tuple[str, str] | None = None) -> Change | None:
+    """The change for a key that exists on both sides, or None (with warnings where due).
+    ``noted``: the (declared, given) categories the ledger recorded when Meta created it."""
     account = desired.name
     key = wanted.key
-    if recategorised_by_meta(wanted.category, current):
+    if recategorised_by_meta(wanted.category, current, noted):
         warnings.append(
             f"{key}: Meta approved it as {current.template.category} (declared {wanted.category}); "
             "wabactl leaves the category as Meta set it. Declare the new category, or ask Meta for a review."
@@ -138,12 +141,14 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
     return Change(account, key, Action.REPLACE, before, after)
 
 
-def recategorised_by_meta(declared: str, current: LiveTemplate) -> bool:
-    """Whether Meta itself moved the template from the ``declared`` category to its live one."""
+def recategorised_by_meta(declared: str, current: LiveTemplate, noted: tuple[str, str] | None = None) -> bool:
+    """Whether Meta itself moved the template from the ``declared`` category to its live one: it
+    says so (``previous_category``, ``correct_category``), or the ledger saw it happen at create
+    (``noted``: declared, given)."""
     live_category = current.template.category
     if declared == live_category:
         return False
-    return current.previous_category == declared or (
+    return noted == (declared, live_category) or current.previous_category == declared or (
         current.correct_category is not None and current.correct_category == live_category
     )
 

@@ -72,7 +72,7 @@ def _outcome_report(result: ApplyResult) -> Report:
                 err += [f"    {r.account}: {r.key}" + (f": {r.detail}" if r.detail and shown else "") for r in results]
         return Report(err=_lines(err))
     out = [f"  {r.account}: {r.outcome.phrase}: {r.key}" + (f": {r.detail}" if r.detail else "")
-           for r in result.results if r.outcome in (Outcome.DEFERRED, Outcome.BLOCKED)]
+           for r in result.results if r.outcome in (Outcome.DEFERRED, Outcome.BLOCKED) or (r.outcome is Outcome.APPLIED and r.detail)]
     if result.blocked:
         out.append(f"Apply incomplete: {applied} applied, {result.count(Outcome.BLOCKED)} blocked by the plan (they need a change "
                    f"to the config; see the reasons), {result.count(Outcome.DEFERRED)} deferred.")
