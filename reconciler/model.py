@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-COMPONENT_ORDER = {"HEADER": 0, "BODY": 1, "FOOTER": 2, "BUTTONS": 3}
+COMPONENT_ORDER = {"HEADER": 0, "LIMITED_TIME_OFFER": 1, "BODY": 2, "FOOTER": 3, "BUTTONS": 4, "CAROUSEL": 5}
 BUTTON_KEYS = (
     "type", "text", "url", "phone_number", "example", "otp_type", "autofill_text",
     "package_name", "signature_hash", "supported_apps", "zero_tap_terms_accepted", "flow_id",
@@ -49,6 +49,8 @@ class Template:
     # The template set it came from (None: declared by the account itself). Shown in plans and
     # drift reports; never compared, since where a declaration lives is not what Meta holds.
     origin: str | None = field(default=None, compare=False)
+    # message_send_ttl_seconds; None: not declared (Meta's default for the category applies).
+    ttl: int | None = None
 
     @property
     def key(self) -> str:
@@ -60,6 +62,7 @@ class Template:
             "category": self.category,
             "parameter_format": self.parameter_format,
             "components": canonical_components(self.components, self.category),
+            "message_send_ttl_seconds": self.ttl,
         }
 
     def payload(self) -> dict[str, Any]:
@@ -70,7 +73,7 @@ class Template:
             "category": self.category,
             "parameter_format": self.parameter_format,
             "components": [dict(c) for c in self.components],
-        }
+        } | ({"message_send_ttl_seconds": self.ttl} if self.ttl is not None else {})
 
     def create_request(self) -> dict[str, Any]:
         """The create call's body: positional, Meta's default, is left unsaid."""
@@ -244,6 +247,13 @@ def _component(component: dict[str, Any], category: str) -> dict[str, Any]:
         })
     if kind == "BUTTONS":
         return {"type": kind, "buttons": [_button(b) for b in component.get("buttons") or []]}
+    if kind == "CAROUSEL":
+        cards = [card for card in component.get("cards") or [] if isinstance(card, dict)]
+        return {"type": kind, "cards": [{"components": canonical_components(card.get("components") or [], category)} for card in cards]}
+    if kind == "LIMITED_TIME_OFFER":
+        given = component.get("limited_time_offer")
+        offer: dict[str, Any] = given if isinstance(given, dict) else {}
+        return {"type": kind, "limited_time_offer": {"text": offer.get("text"), "has_expiration": bool(offer.get("has_expiration", False))}}
     return _compact(dict(component, type=kind))
 
 

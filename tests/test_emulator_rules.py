@@ -8,6 +8,10 @@ from conftest import WABA, body, error_of
 
 LONG = "word " * 220  # 1100 characters
 
+CARD = {"components": [{"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW1hZ2U=:ARb"]}},
+                       {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Go"}]}]}
+OFFER_BUTTONS = {"type": "BUTTONS", "buttons": [{"type": "COPY_CODE", "example": "SPRING"}, {"type": "URL", "text": "Shop", "url": "https://e.com/shop"}]}
+
 # (case id, create payload overrides, expected (code, subcode))
 REFUSED = [
     ("name-uppercase", {"name": "Order_Shipped"}, (100, None)),
@@ -53,6 +57,20 @@ REFUSED = [
     ("auth-one-tap-without-app", {"category": "AUTHENTICATION", "components": [{"type": "BODY"}, {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "ONE_TAP"}]}]}, (100, 2388043)),
     ("location-header-in-auth", {"category": "AUTHENTICATION", "components": [{"type": "HEADER", "format": "LOCATION"}, {"type": "BODY"}, {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]}]}, (100, 2388047)),
     ("components-not-a-list", {"components": {"type": "BODY", "text": "Hello there friend"}}, (100, None)),
+    ("carousel-one-card", {"category": "MARKETING", "components": [body("Hello there friend"), {"type": "CAROUSEL", "cards": [CARD]}]}, (100, None)),
+    ("carousel-eleven-cards", {"category": "MARKETING", "components": [body("Hello there friend"), {"type": "CAROUSEL", "cards": [CARD] * 11}]}, (100, None)),
+    ("carousel-in-utility", {"category": "UTILITY", "components": [body("Hello there friend"), {"type": "CAROUSEL", "cards": [CARD, CARD]}]}, (100, None)),
+    ("carousel-with-footer", {"category": "MARKETING", "components": [body("Hello there friend"), {"type": "FOOTER", "text": "Acme"}, {"type": "CAROUSEL", "cards": [CARD, CARD]}]}, (100, None)),
+    ("carousel-cards-differ", {"category": "MARKETING", "components": [body("Hello there friend"), {"type": "CAROUSEL", "cards": [CARD, {"components": CARD["components"][:1] + [{"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Go", "url": "https://e.com"}]}]}]}]}, (100, None)),
+    ("carousel-text-header", {"category": "MARKETING", "components": [body("Hello there friend"), {"type": "CAROUSEL", "cards": [{"components": [{"type": "HEADER", "format": "TEXT", "text": "Hi"}, {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Go"}]}]}] * 2}]}, (100, 2388047)),
+    ("offer-text-too-long", {"category": "MARKETING", "components": [{"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "x" * 17}}, body("Hello there friend"), OFFER_BUTTONS]}, (100, 2388040)),
+    ("offer-with-footer", {"category": "MARKETING", "components": [{"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Soon"}}, body("Hello there friend"), {"type": "FOOTER", "text": "Acme"}, OFFER_BUTTONS]}, (100, 2388073)),
+    ("offer-text-header", {"category": "MARKETING", "components": [{"type": "HEADER", "format": "TEXT", "text": "Hi"}, {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Soon"}}, body("Hello there friend"), OFFER_BUTTONS]}, (100, 2388047)),
+    ("offer-without-url", {"category": "MARKETING", "components": [{"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Soon"}}, body("Hello there friend"), {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Go"}]}]}, (100, None)),
+    ("offer-in-utility", {"components": [{"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Soon"}}, body("Hello there friend"), OFFER_BUTTONS]}, (100, None)),
+    ("ttl-below-utility-range", {"message_send_ttl_seconds": 10}, (100, None)),
+    ("ttl-above-utility-range", {"message_send_ttl_seconds": 43201}, (100, None)),
+    ("ttl-marketing-short", {"category": "MARKETING", "message_send_ttl_seconds": 600}, (100, None)),
     ("component-type-unknown", {"components": [body("Hello there friend"), {"type": "SIDEBAR"}]}, (100, None)),
 ]
 

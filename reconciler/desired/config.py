@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ConfigError, Problem
 from ..model import AccountSettings, DesiredAccount, DesiredState, Fleet, Template, User, WabaFilter
 from . import sets as sets_of
-from .content import check_template
+from .content import check_template, check_ttl
 from .schema import config_problems
 from .translations import translation_gaps
 from .yamlfile import Document, Path, load_document
@@ -190,9 +190,13 @@ class _Expander:
         each declaration, its Template objects shared."""
         category = str(raw["category"])
         parameter_format = str(raw.get("parameter_format", "POSITIONAL"))
+        ttl = raw.get("message_send_ttl_seconds")
+        wrong_ttl = check_ttl(category, ttl)
+        if wrong_ttl is not None:
+            self.problems.append(entry.source.document.problem(entry.path + ("message_send_ttl_seconds",), f"template {entry.name}: {wrong_ttl}"))
         templates = []
         for language, body in raw["languages"].items():
-            key = hashlib.blake2b(repr((entry.name, language, category, parameter_format, entry.origin, body["components"])).encode(),
+            key = hashlib.blake2b(repr((entry.name, language, category, parameter_format, entry.origin, ttl, body["components"])).encode(),
                                   digest_size=16).digest()
             known = self._by_content.get(key)
             if known is None:
@@ -203,6 +207,7 @@ class _Expander:
                     parameter_format=parameter_format.upper(),
                     components=tuple(normalise_component(c) for c in body["components"]),
                     origin=entry.origin,
+                    ttl=ttl,
                 ))
             found, template = known
             where = entry.path + ("languages", language, "components")
@@ -322,6 +327,9 @@ def normalise_component(component: dict[str, Any]) -> dict[str, Any]:
             {**b, **{k: b[k].upper() for k in ("type", "otp_type", "flow_action") if isinstance(b.get(k), str)}}
             for b in out["buttons"]
         ]
+    if isinstance(out.get("cards"), list):
+        out["cards"] = [{**card, "components": [normalise_component(c) for c in card["components"]]}
+                        if isinstance(card, dict) and isinstance(card.get("components"), list) else card for card in out["cards"]]
     example = out.get("example")
     if isinstance(example, dict) and isinstance(example.get("body_text"), list):
         example = dict(example, body_text=[[str(v) for v in row] for row in example["body_text"]])

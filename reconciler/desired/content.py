@@ -35,6 +35,43 @@ def variables(text: str) -> list[str]:
     return [name.strip() for name in VARIABLE.findall(text)]
 
 
+OFFER_TEXT, OFFER_BODY = 16, 600  # Meta's limited-time offer page
+CARDS = (2, 10)  # Meta's carousel page: at least two cards, at most ten
+
+
+def _card_shape(components: list[Any]) -> tuple[Any, ...]:
+    """What must be the same on every card of a carousel."""
+    shape: list[Any] = []
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        kind = str(component.get("type", "")).upper()
+        if kind == "HEADER":
+            shape.append((kind, str(component.get("format", "")).upper()))
+        elif kind == "BUTTONS":
+            shape.append((kind, tuple(str(b.get("type", "")).upper() for b in component.get("buttons") or [] if isinstance(b, dict))))
+        else:
+            shape.append((kind,))
+    return tuple(sorted(shape, key=repr))
+
+
+# message_send_ttl_seconds by category (Meta's time-to-live page): -1 means 30 days where allowed.
+TTL_RANGES = {"AUTHENTICATION": (30, 900), "UTILITY": (30, 43200), "MARKETING": (43200, 2592000)}
+
+
+def check_ttl(category: str, ttl: Any) -> str | None:
+    """What is wrong with a template's message_send_ttl_seconds, or None."""
+    if ttl is None:
+        return None
+    low, high = TTL_RANGES.get(category.upper(), (30, 2592000))
+    if ttl == -1 and category.upper() in ("AUTHENTICATION", "UTILITY"):
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not low <= ttl <= high:
+        allowed = f"{low} to {high}" + (", or -1 for 30 days" if category.upper() != "MARKETING" else "")
+        return f"message_send_ttl_seconds for {category.upper()} templates is {allowed} seconds"
+    return None
+
+
 def check_template(category: str, parameter_format: str, components: list[Any]) -> list[tuple[Path, str]]:
     """Every problem Meta would refuse this content for, as (path under components, message)."""
     return list(_Checker(category.upper(), parameter_format.upper()).run(components))
@@ -48,18 +85,20 @@ class _Checker:
         self.checks: dict[str, Callable[[dict[str, Any]], Findings]] = (
             {"HEADER": self._auth_header, "BODY": self._auth_body, "FOOTER": self._auth_footer, "BUTTONS": self._auth_buttons}
             if category == "AUTHENTICATION"
-            else {"HEADER": self._header, "BODY": self._body, "FOOTER": self._footer, "BUTTONS": self._buttons}
+            else {"HEADER": self._header, "BODY": self._body, "FOOTER": self._footer, "BUTTONS": self._buttons,
+                  "CAROUSEL": self._carousel, "LIMITED_TIME_OFFER": self._offer}
         )
 
     def run(self, components: list[Any]) -> Findings:
         kinds = [str(c.get("type", "")).upper() for c in components if isinstance(c, dict)]
-        for kind in ("HEADER", "BODY", "FOOTER", "BUTTONS"):
+        for kind in ("HEADER", "BODY", "FOOTER", "BUTTONS", "CAROUSEL", "LIMITED_TIME_OFFER"):
             if kinds.count(kind) > 1:
                 yield (), f"at most one {kind} component (found {kinds.count(kind)})"
         if "BODY" not in kinds:
             yield (), "a template needs a BODY component"
         if self.category == "AUTHENTICATION" and "BUTTONS" not in kinds:
             yield (), "authentication templates need a BUTTONS component with one OTP button"
+        yield from self._kind_rules(kinds, components)
         for index, component in enumerate(components):
             kind = str(component.get("type", "")).upper()
             check = self.checks.get(kind)
@@ -176,6 +215,86 @@ class _Checker:
                 yield (), "a COPY_CODE button needs example"
             elif len(str(example)) > LIMITS["copy_code"]:
                 yield ("example",), f"a copy code example is at most {LIMITS['copy_code']} characters (has {len(str(example))})"
+
+    # --- carousel and limited-time offer (Meta: marketing templates of their own shape) -----------
+
+    def _kind_rules(self, kinds: list[str], components: list[Any]) -> Findings:
+        """What a CAROUSEL or LIMITED_TIME_OFFER component asks of the template around it."""
+        for kind in ("CAROUSEL", "LIMITED_TIME_OFFER"):
+            if kind in kinds and self.category != "MARKETING":
+                yield (), f"{kind} templates are MARKETING templates"
+        if "CAROUSEL" in kinds:
+            extra = sorted(set(kinds) - {"BODY", "CAROUSEL"})
+            if extra:
+                yield (), f"a carousel template holds a BODY and the CAROUSEL only (found {', '.join(extra)})"
+        if "LIMITED_TIME_OFFER" in kinds:
+            if "FOOTER" in kinds:
+                yield (), "a limited-time offer has no FOOTER"
+            if "BUTTONS" not in kinds:
+                yield (), "a limited-time offer needs BUTTONS with a URL button (a COPY_CODE button may come first)"
+            for index, component in enumerate(components):
+                kind = str(component.get("type", "")).upper() if isinstance(component, dict) else ""
+                if kind == "HEADER" and str(component.get("format", "")).upper() not in ("IMAGE", "VIDEO"):
+                    yield (index, "format"), "a limited-time offer's header is IMAGE or VIDEO"
+                elif kind == "BODY" and isinstance(component.get("text"), str) and len(component["text"]) > OFFER_BODY:
+                    yield (index, "text"), f"a limited-time offer's BODY text is at most {OFFER_BODY} characters (has {len(component['text'])})"
+                elif kind == "BUTTONS":
+                    buttons = [str(b.get("type", "")).upper() for b in component.get("buttons") or [] if isinstance(b, dict)]
+                    if buttons not in (["URL"], ["COPY_CODE", "URL"]):
+                        found = ", ".join(buttons) or "none"
+                        yield (index, "buttons"), f"a limited-time offer's buttons are a URL button, or COPY_CODE then URL (found {found})"
+
+    def _offer(self, component: dict[str, Any]) -> Findings:
+        offer = component.get("limited_time_offer")
+        if not isinstance(offer, dict) or not isinstance(offer.get("text"), str) or not offer["text"]:
+            yield (), "LIMITED_TIME_OFFER needs limited_time_offer: {text: ...}"
+        elif len(offer["text"]) > OFFER_TEXT:
+            yield ("limited_time_offer", "text"), f"the offer text is at most {OFFER_TEXT} characters (has {len(offer['text'])})"
+
+    def _carousel(self, component: dict[str, Any]) -> Findings:
+        cards = component.get("cards")
+        if not isinstance(cards, list) or not CARDS[0] <= len(cards) <= CARDS[1]:
+            yield ("cards",), f"a carousel has {CARDS[0]} to {CARDS[1]} cards (found {len(cards) if isinstance(cards, list) else 0})"
+            return
+        shapes = []
+        for number, card in enumerate(cards):
+            inner = card.get("components") if isinstance(card, dict) else None
+            if not isinstance(inner, list):
+                continue
+            shapes.append(_card_shape(inner))
+            yield from (((("cards", number, "components") + path), message) for path, message in self._card(inner))
+        if len(set(shapes)) > 1:
+            yield ("cards",), "every card has the same components: header format, body or not, and button kinds in order"
+
+    def _card(self, components: list[Any]) -> Findings:
+        kinds = [str(c.get("type", "")).upper() for c in components if isinstance(c, dict)]
+        for kind in sorted(set(kinds) - {"HEADER", "BODY", "BUTTONS"}):
+            yield (), f"a card holds a HEADER, a BODY and BUTTONS only (found {kind})"
+        for kind in ("HEADER", "BODY", "BUTTONS"):
+            if kinds.count(kind) > 1:
+                yield (), f"a card has at most one {kind} (found {kinds.count(kind)})"
+        if "HEADER" not in kinds:
+            yield (), "every card has an IMAGE or VIDEO header"
+        for index, card_component in enumerate(components):
+            kind = kinds[index] if index < len(kinds) else ""
+            if kind == "HEADER":
+                header_format = str(card_component.get("format", "")).upper()
+                if header_format not in ("IMAGE", "VIDEO"):
+                    yield (index, "format"), "a card's header is IMAGE or VIDEO"
+                else:
+                    yield from (((index, *path), message) for path, message in self._header(card_component))
+            elif kind == "BODY":
+                yield from (((index, *path), message) for path, message in self._body(card_component))
+            elif kind == "BUTTONS":
+                buttons = card_component.get("buttons") or []
+                if not 1 <= len(buttons) <= 2:
+                    yield (index, "buttons"), f"a card has 1 or 2 buttons (found {len(buttons)})"
+                for number, button in enumerate(buttons):
+                    button_kind = str(button.get("type", "")).upper()
+                    if button_kind not in ("QUICK_REPLY", "URL", "PHONE_NUMBER"):
+                        yield (index, "buttons", number, "type"), "a card's buttons are QUICK_REPLY, URL or PHONE_NUMBER"
+                    else:
+                        yield from (((index, "buttons", number, *path), message) for path, message in self._button(button_kind, button))
 
     # --- authentication templates ------------------------------------------------------------
 

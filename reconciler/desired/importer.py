@@ -40,7 +40,8 @@ import yaml
 from ..errors import ReconcilerError
 from ..model import BUTTON_KEYS, LiveAccount, LiveTemplate
 
-COMPONENT_KEYS = ("type", "format", "text", "example", "add_security_recommendation", "code_expiration_minutes", "buttons")
+COMPONENT_KEYS = ("type", "format", "text", "example", "add_security_recommendation", "code_expiration_minutes", "buttons",
+                  "cards", "limited_time_offer")
 EXAMPLE_KEYS = ("header_text", "header_text_named_params", "header_handle", "body_text", "body_text_named_params")
 SCHEMA_COMMENT = "# yaml-language-server: $schema=https://wabactl.dev/schemas/config.schema.json\n"
 SETS_FILE = "sets.yaml"
@@ -255,11 +256,16 @@ def _escaped(value: Any) -> Any:
 def _templates(live: Sequence[LiveTemplate]) -> dict[str, Any]:
     """Grouped by name, each with all its languages."""
     out: dict[str, Any] = {}
+    ttls: dict[str, set[int | None]] = defaultdict(set)
+    for current in live:
+        ttls[current.template.name].add(current.template.ttl)
     for current in sorted(live, key=lambda t: (t.template.name, t.template.language)):
         template = current.template
         entry = out.setdefault(template.name, {"category": template.category})
         if template.parameter_format != "POSITIONAL":
             entry["parameter_format"] = template.parameter_format
+        if len(ttls[template.name]) == 1 and template.ttl is not None:  # one value for all its languages: the config holds one
+            entry["message_send_ttl_seconds"] = template.ttl
         languages = entry.setdefault("languages", {})
         languages[template.language] = {
             "components": [_escaped(_component(c, template.category)) for c in template.components]
@@ -279,4 +285,9 @@ def _component(component: dict[str, Any], category: str) -> dict[str, Any]:
         out["example"] = {k: v for k, v in out["example"].items() if k in EXAMPLE_KEYS}
     if isinstance(out.get("buttons"), list):
         out["buttons"] = [{k: b[k] for k in BUTTON_KEYS if b.get(k) not in (None, "")} for b in out["buttons"]]
+    if isinstance(out.get("cards"), list):
+        out["cards"] = [{"components": [_component(c, category) for c in card.get("components") or [] if isinstance(c, dict)]}
+                        for card in out["cards"] if isinstance(card, dict)]
+    if isinstance(out.get("limited_time_offer"), dict):
+        out["limited_time_offer"] = {k: v for k, v in out["limited_time_offer"].items() if k in ("text", "has_expiration")}
     return out

@@ -146,7 +146,7 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     }
     ttl = params.get("message_send_ttl_seconds")
     if ttl not in (None, ""):
-        template["message_send_ttl_seconds"] = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
+        template["message_send_ttl_seconds"] = content.check_ttl(ttl, category)
     template["category"] = world.category_at_create(template)
     world.add_template(template)
     world.creations[waba_id].append(now)
@@ -221,7 +221,7 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
         components = content.check_components(components, category, parameter_format)
     ttl = template.get("message_send_ttl_seconds")
     if params.get("message_send_ttl_seconds") not in (None, ""):
-        ttl = p.integer(params, "message_send_ttl_seconds", 0, least=-1)
+        ttl = content.check_ttl(params["message_send_ttl_seconds"], category)
     if (category, parameter_format, components, ttl) == (template["category"], template["parameter_format"],
                                                          template["components"], template.get("message_send_ttl_seconds")):
         # An edit that changes nothing is refused and spends no edit allowance. Meta's answer to

@@ -12,6 +12,7 @@ again only when its read-back says it did not happen, so a create is never made 
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from .client import GraphClient
 
 TEMPLATE_FIELDS = (
     "id,name,language,category,status,components,parameter_format,previous_category,"
-    "correct_category,rejected_reason,quality_score"
+    "correct_category,rejected_reason,quality_score,message_send_ttl_seconds"
 )
 USER_FIELDS = "id,name,tasks"
 SUMMARY = "total_count,message_template_count,message_template_limit"
@@ -131,6 +132,7 @@ def live_template(row: dict[str, Any], path: str = "message_templates") -> LiveT
         category=(_text(row, "category", path, required=False) or "").upper(),
         parameter_format=(_text(row, "parameter_format", path, required=False) or "POSITIONAL").upper(),
         components=tuple(components),
+        ttl=_ttl(row, path),
     )
     quality = row.get("quality_score")
     return LiveTemplate(
@@ -175,10 +177,15 @@ def edit_template(client: GraphClient, waba_id: str, current: LiveTemplate, want
         payload["parameter_format"] = wanted.parameter_format
     if wanted.category != current.template.category:
         payload["category"] = wanted.category
+    if wanted.ttl is not None and wanted.ttl != current.template.ttl:
+        payload["message_send_ttl_seconds"] = wanted.ttl
 
     def landed() -> dict[str, Any] | None:
         found = find_template(client, waba_id, wanted.name, wanted.language)
-        return {"success": True} if found and found.template.content() == wanted.content() else None
+        if found is None:
+            return None
+        target = wanted if wanted.ttl is not None else dataclasses.replace(wanted, ttl=found.template.ttl)
+        return {"success": True} if found.template.content() == target.content() else None
 
     client.write("POST", current.id, payload, landed)
 
@@ -262,6 +269,18 @@ def _count(summary: dict[str, Any], key: str, path: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MOST:
         raise GraphAnswerError("GET", path, None, f"summary {key} is not a count: {str(value)[:40]!r}")
+    return value
+
+
+def _ttl(row: dict[str, Any], path: str) -> int | None:
+    """``message_send_ttl_seconds``: Meta's examples send it as text, its answers as a number."""
+    value = row.get("message_send_ttl_seconds")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= MOST:
+        raise GraphAnswerError("GET", path, None, f"message_send_ttl_seconds is not a number of seconds: {str(value)[:40]!r}")
     return value
 
 

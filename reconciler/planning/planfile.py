@@ -159,7 +159,8 @@ def _fields(kind: Any, raw: dict[str, Any]) -> Any:
 
 
 def _template(raw: dict[str, Any]) -> Template:
-    return Template(raw["name"], raw["language"], raw["category"], tuple(raw["components"]), raw["parameter_format"], raw.get("set"))
+    return Template(raw["name"], raw["language"], raw["category"], tuple(raw["components"]), raw["parameter_format"], raw.get("set"),
+                    raw.get("message_send_ttl_seconds"))
 
 
 def _live_template(raw: dict[str, Any]) -> LiveTemplate:

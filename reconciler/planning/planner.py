@@ -106,6 +106,8 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
             "wabactl leaves the category as Meta set it. Declare the new category, or ask Meta for a review."
         )
         wanted = _with_category(wanted, current.template.category)
+    if wanted.ttl is None and current.template.ttl is not None:
+        wanted = dataclasses.replace(wanted, ttl=current.template.ttl)  # not declared: Meta's default stands
     same = wanted.content() == current.template.content()
     if same:
         _status_warnings(key, current, warnings)
@@ -154,7 +156,7 @@ def recategorised_by_meta(declared: str, current: LiveTemplate, noted: tuple[str
 
 
 def _with_category(template: Template, category: str) -> Template:
-    return Template(template.name, template.language, category, template.components, template.parameter_format)
+    return dataclasses.replace(template, category=category)
 
 
 def _status_warnings(key: str, current: LiveTemplate, warnings: list[str]) -> None:

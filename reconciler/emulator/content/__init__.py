@@ -15,7 +15,7 @@ raise a ``GraphError`` with the code and subcode the real API uses (graph-api-fa
 """
 
 from .components import body_text, check_components
-from .fields import check_category, check_language, check_name, check_parameter_format
+from .fields import check_category, check_language, check_name, check_parameter_format, check_ttl
 from .variables import adjacent_variables
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "check_language",
     "check_name",
     "check_parameter_format",
+    "check_ttl",
 ]

@@ -58,3 +58,22 @@ def check_parameter_format(value: Any) -> str:
             title="Invalid parameter format",
         )
     return value.upper()
+
+
+# Meta's time-to-live page: the range of message_send_ttl_seconds by category; -1 (30 days) is
+# allowed for AUTHENTICATION and UTILITY.
+TTL_RANGES = {"AUTHENTICATION": (30, 900), "UTILITY": (30, 43200), "MARKETING": (43200, 2592000)}
+
+
+def check_ttl(value: Any, category: str) -> int:
+    """A message_send_ttl_seconds Meta accepts for the category (its examples send text)."""
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    low, high = TTL_RANGES.get(category, (30, 2592000))
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value == -1 and category in ("AUTHENTICATION", "UTILITY"):
+            return value
+        if low <= value <= high:
+            return value
+    raise invalid_parameter(f"message_send_ttl_seconds for {category} templates must be between {low} and {high}"
+                            + (" or -1." if category != "MARKETING" else "."))

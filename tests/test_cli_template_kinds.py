@@ -1,0 +1,130 @@
+"""Template kinds beyond plain text end to end (issue 13): a media card carousel, a limited-time
+offer, a Flow button, a one-tap OTP and a time to live: each created, planned again with no
+change, imported and planned again with no change; and the rules Meta sets for each, checked at
+file and line before any call."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from conftest import BUSINESS, WABA, body, seed_with, write_config
+
+HANDLE = "4::aW1hZ2UvanBlZw==:ARZ_test_handle"
+
+
+def card(text: str, button: dict) -> dict:
+    return {"components": [
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [HANDLE]}},
+        {"type": "BODY", "text": text},
+        {"type": "BUTTONS", "buttons": [button]},
+    ]}
+
+
+KINDS = {
+    "spring_carousel": {"category": "MARKETING", "languages": {"en_US": {"components": [
+        body("Hi {{1}}, our spring picks are here.", "Ann"),
+        {"type": "CAROUSEL", "cards": [
+            card("Rain jackets, light and warm.", {"type": "QUICK_REPLY", "text": "Show jackets"}),
+            card("Boots for every puddle.", {"type": "QUICK_REPLY", "text": "Show boots"}),
+            card("Umbrellas that survive the wind.", {"type": "QUICK_REPLY", "text": "Show umbrellas"}),
+        ]},
+    ]}}},
+    "flash_offer": {"category": "MARKETING", "languages": {"en_US": {"components": [
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [HANDLE]}},
+        {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends Sunday!", "has_expiration": True}},
+        body("Good news {{1}}: 20% off everything this week.", "Ann"),
+        {"type": "BUTTONS", "buttons": [
+            {"type": "COPY_CODE", "example": "SPRING20"},
+            {"type": "URL", "text": "Shop now", "url": "https://shop.example.com/offer/{{1}}", "example": ["https://shop.example.com/offer/spring"]},
+        ]},
+    ]}}},
+    "book_visit": {"category": "UTILITY", "message_send_ttl_seconds": 3600, "languages": {"en_US": {"components": [
+        body("Book your next visit, {{1}}.", "Ann"),
+        {"type": "BUTTONS", "buttons": [{"type": "FLOW", "text": "Book now", "flow_id": "1234567890", "flow_action": "NAVIGATE",
+                                         "navigate_screen": "WELCOME"}]},
+    ]}}},
+    "login_code": {"category": "AUTHENTICATION", "message_send_ttl_seconds": 300, "languages": {"en_US": {"components": [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "FOOTER", "code_expiration_minutes": 10},
+        {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "ONE_TAP", "text": "Copy code", "autofill_text": "Autofill",
+                                         "supported_apps": [{"package_name": "com.example.app", "signature_hash": "K8a/AINcGX7"}]}]},
+    ]}}},
+}
+
+
+def test_each_kind_is_created_then_plans_nothing_and_survives_import(load, wabactl, tmp_path):
+    load(seed_with())
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "business_id": BUSINESS, "templates": KINDS}})
+    assert wabactl("validate", path).exit_code == 0
+    applied = wabactl("apply", path, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "4 change(s) applied" in applied.stdout
+    again = wabactl("plan", path, "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    imported = tmp_path / "imported.yaml"
+    result = wabactl("import", "--waba", WABA, "--account", "acme", "-o", str(imported))
+    assert result.exit_code == 0, result.output
+    held = yaml.safe_load(imported.read_text())["accounts"]["acme"]["templates"]
+    assert set(KINDS) <= set(held)
+    assert held["book_visit"]["message_send_ttl_seconds"] == 3600
+    assert [c["type"] for c in held["spring_carousel"]["languages"]["en_US"]["components"]] == ["BODY", "CAROUSEL"]
+    assert len(held["spring_carousel"]["languages"]["en_US"]["components"][1]["cards"]) == 3
+    replanned = wabactl("plan", str(imported), "--detailed-exitcode")
+    assert replanned.exit_code == 0, replanned.output
+
+
+def test_a_changed_ttl_is_an_edit_and_an_undeclared_one_is_meta_s(load, wabactl, tmp_path):
+    load(seed_with())
+    kinds = {"book_visit": KINDS["book_visit"]}
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": kinds}}, {"on_change": "edit"})
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    undeclared = {"book_visit": {k: v for k, v in KINDS["book_visit"].items() if k != "message_send_ttl_seconds"}}
+    assert wabactl("plan", write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": undeclared}}),
+                   "--detailed-exitcode").exit_code == 0
+    changed = {"book_visit": {**KINDS["book_visit"], "message_send_ttl_seconds": 7200}}
+    planned = wabactl("plan", write_config(tmp_path / "e.yaml", {"acme": {"waba_id": WABA, "templates": changed}}, {"on_change": "edit"}),
+                      "--format", "json")
+    [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
+    assert change["action"] == "edit" and change["after"]["message_send_ttl_seconds"] == 7200
+
+
+def with_components(components: list, category: str = "MARKETING", **extra) -> dict:
+    return {"category": category, **extra, "languages": {"en_US": {"components": components}}}
+
+
+CAROUSEL_BODY = body("Hi {{1}}, our spring picks are here.", "Ann")
+BAD = {
+    "one card": (with_components([CAROUSEL_BODY, {"type": "CAROUSEL", "cards": [card("Only one.", {"type": "QUICK_REPLY", "text": "Go"})]}]),
+                 "a carousel has 2 to 10 cards (found 1)"),
+    "cards that differ": (with_components([CAROUSEL_BODY, {"type": "CAROUSEL", "cards": [
+        card("Jackets.", {"type": "QUICK_REPLY", "text": "Go"}),
+        card("Boots.", {"type": "URL", "text": "Go", "url": "https://shop.example.com/boots"})]}]),
+        "every card has the same components"),
+    "a utility carousel": (with_components([CAROUSEL_BODY, {"type": "CAROUSEL", "cards": [
+        card("Jackets.", {"type": "QUICK_REPLY", "text": "Go"}), card("Boots.", {"type": "QUICK_REPLY", "text": "Go"})]}], "UTILITY"),
+        "CAROUSEL templates are MARKETING templates"),
+    "an offer with a footer": (with_components([
+        {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends Sunday!"}}, body("Good news {{1}}: 20% off.", "Ann"),
+        {"type": "FOOTER", "text": "Terms apply"},
+        {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Shop", "url": "https://shop.example.com/"}]}]),
+        "a limited-time offer has no FOOTER"),
+    "an offer text too long": (with_components([
+        {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "This offer ends on Sunday"}}, body("Good news {{1}}: 20% off.", "Ann"),
+        {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Shop", "url": "https://shop.example.com/"}]}]),
+        "the offer text is at most 16 characters (has 25)"),
+    "a marketing ttl too short": (with_components([body("Good news {{1}}: 20% off.", "Ann")], message_send_ttl_seconds=600),
+                                  "message_send_ttl_seconds for MARKETING templates is 43200 to 2592000 seconds"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_meta_s_rules_for_each_kind_are_checked_at_file_and_line(load, wabactl, tmp_path, case):
+    graph = load(seed_with())
+    template, message = BAD[case]
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"kind": template}}})
+    result = wabactl("plan", path)
+    assert result.exit_code == 1
+    assert message in result.stderr and "c.yaml, line " in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert graph.log() == []  # nothing was asked of the Graph API
