@@ -159,3 +159,122 @@ def test_users_page_by_cursor(load):
             break
         page = requests.get(page["paging"]["next"], headers=graph.session.headers, timeout=10).json()
     assert sorted(seen) == sorted([ME, *PEOPLE])
+
+
+# --- WABA fields and edges real clients ask for ----------------------------------------------
+
+
+def _with_numbers_and_apps():
+    seed = seed_with()
+    seed["apps"] = {"1000000000000001": {"name": "wabactl CI app"}}
+    seed["wabas"][WABA]["phone_numbers"] = [
+        {"id": "106540352242922", "display_phone_number": "+1 555-010-0100", "verified_name": "Acme"},
+        {"id": "106540352242923", "display_phone_number": "+1 555-010-0101", "quality_rating": "YELLOW",
+         "code_verification_status": "NOT_VERIFIED"},
+    ]
+    seed["wabas"][WABA]["subscribed_apps"] = ["1000000000000002"]
+    return seed
+
+
+def test_ownership_and_on_behalf_of_business_info(load):
+    seed = seed_with()
+    seed["wabas"][OTHER_WABA]["owner_business"] = "222000000000009"
+    seed["businesses"]["222000000000009"] = {"name": "Client Co", "owned_wabas": [OTHER_WABA]}
+    graph = load(seed)
+    fields = "ownership_type,on_behalf_of_business_info,owner_business_info,account_review_status,business_verification_status"
+    own = graph.get(WABA, fields=fields).json()
+    assert own["ownership_type"] == "SELF_OWNED" and "on_behalf_of_business_info" not in own
+    assert own["owner_business_info"] == {"id": BUSINESS, "name": "Acme"}
+    assert own["account_review_status"] == "APPROVED" and own["business_verification_status"] == "verified"
+    client = graph.get(OTHER_WABA, fields=fields).json()
+    assert client["ownership_type"] == "CLIENT_OWNED"
+    assert client["on_behalf_of_business_info"] == {"id": "222000000000009", "name": "Client Co"}
+    listed = graph.get(f"{BUSINESS}/client_whatsapp_business_accounts", fields=fields).json()["data"]
+    assert [(w["id"], w["ownership_type"], w["on_behalf_of_business_info"]["name"]) for w in listed] == [
+        (OTHER_WABA, "CLIENT_OWNED", "Client Co")]
+    owned = graph.get(f"{BUSINESS}/owned_whatsapp_business_accounts", fields="ownership_type").json()["data"]
+    assert owned == [{"id": WABA, "ownership_type": "SELF_OWNED"}]
+    health = graph.get(WABA, fields="health_status").json()["health_status"]
+    assert health["can_send_message"] == "AVAILABLE" and health["entities"][0]["id"] == WABA
+
+
+def test_a_seeded_ownership_type_is_kept(load):
+    seed = seed_with()
+    seed["wabas"][WABA]["ownership_type"] = "ON_BEHALF_OF"
+    graph = load(seed)
+    node = graph.get(WABA, fields="ownership_type,on_behalf_of_business_info").json()
+    assert node["ownership_type"] == "ON_BEHALF_OF" and node["on_behalf_of_business_info"]["id"] == BUSINESS
+
+
+def test_phone_numbers_edge(load):
+    graph = load(_with_numbers_and_apps())
+    listing = graph.get(f"{WABA}/phone_numbers").json()
+    assert listing["data"] == [
+        {"id": "106540352242922", "display_phone_number": "+1 555-010-0100", "verified_name": "Acme",
+         "quality_rating": "GREEN", "code_verification_status": "VERIFIED"},
+        {"id": "106540352242923", "display_phone_number": "+1 555-010-0101", "verified_name": "Acme Main",
+         "quality_rating": "YELLOW", "code_verification_status": "NOT_VERIFIED"},
+    ]
+    narrow = graph.get(f"{WABA}/phone_numbers", fields="display_phone_number,platform_type").json()["data"]
+    assert narrow[0] == {"id": "106540352242922", "display_phone_number": "+1 555-010-0100", "platform_type": "CLOUD_API"}
+    assert error_of(graph.get(f"{WABA}/phone_numbers", fields="colour")) == (100, None)
+    assert graph.get(f"{OTHER_WABA}/phone_numbers").json()["data"] == []  # default: none
+    assert error_of(graph.post(f"{WABA}/phone_numbers", json={})) == (100, 33)
+    assert error_of(load(_with_numbers_and_apps(), token="other-waba-token").get(f"{WABA}/phone_numbers")) == (200, None)
+    page = graph.get(f"{WABA}/phone_numbers", limit=1).json()
+    assert len(page["data"]) == 1 and "next" in page["paging"]
+
+
+def test_subscribed_apps_edge_subscribes_and_unsubscribes_the_calling_app(load):
+    graph = load(_with_numbers_and_apps())
+
+    def apps():
+        return [row["whatsapp_business_api_data"]["id"] for row in graph.get(f"{WABA}/subscribed_apps").json()["data"]]
+
+    assert apps() == ["1000000000000002"]
+    assert graph.post(f"{WABA}/subscribed_apps").json() == {"success": True}
+    assert graph.post(f"{WABA}/subscribed_apps").json() == {"success": True}  # again: no change
+    assert apps() == ["1000000000000002", "1000000000000001"]
+    row = graph.get(f"{WABA}/subscribed_apps").json()["data"][1]["whatsapp_business_api_data"]
+    assert row["name"] == "wabactl CI app"
+    field = graph.get(WABA, fields="subscribed_apps").json()["subscribed_apps"]["data"]
+    assert len(field) == 2
+    assert graph.delete(f"{WABA}/subscribed_apps").json() == {"success": True}
+    assert apps() == ["1000000000000002"]
+    messaging = load(_with_numbers_and_apps(), token="messaging-only-token")
+    assert error_of(messaging.post(f"{WABA}/subscribed_apps")) == (200, None)
+
+
+def test_business_listing_sort_accepts_the_bare_field(graph):
+    graph.control("POST", "reset", {"seed": _two_owned()})
+    listing = graph.get(f"{BUSINESS}/owned_whatsapp_business_accounts", sort="creation_time").json()
+    assert [w["id"] for w in listing["data"]] == [WABA, OTHER_WABA]
+    older = graph.get(f"{BUSINESS}/owned_whatsapp_business_accounts", sort="creation_time_descending",
+                      filtering=json.dumps([{"field": "creation_time", "operator": "LESS_THAN", "value": 1705000000}])).json()
+    assert [w["id"] for w in older["data"]] == [WABA]
+
+
+def test_untidy_paging_on_business_listings_and_users(load):
+    seed = seed_with(untidy_paging=True, page_max=2)
+    many = [f"1110000000001{i:02d}" for i in range(9)]
+    for index, waba_id in enumerate(many):
+        seed["wabas"][waba_id] = {"name": f"W{index}", "creation_time": 1700000001 + index}
+    seed["businesses"][BUSINESS]["owned_wabas"] = many  # and WABA, by its owner_business
+    seed["wabas"][WABA]["assigned_users"] = {ME: ["MANAGE"], **{person: ["MESSAGING"] for person in PEOPLE}}
+    graph = load(seed)
+
+    def every(path, **params):
+        ids, sizes, page = [], [], graph.get(path, **params).json()
+        while True:
+            ids += [row["id"] for row in page["data"]]
+            sizes.append(len(page["data"]))
+            if "next" not in page["paging"]:
+                return ids, sizes
+            page = graph.session.get(page["paging"]["next"], timeout=10).json()
+
+    ids, sizes = every(f"{BUSINESS}/owned_whatsapp_business_accounts")
+    assert ids == [WABA, *many] and 0 in sizes[:-1] and 1 in sizes
+    ids, sizes = every(f"{BUSINESS}/owned_whatsapp_business_accounts", sort="creation_time_descending")
+    assert ids == [WABA, *many][::-1]
+    users, sizes = every(f"{WABA}/assigned_users", business=BUSINESS)
+    assert sorted(users) == sorted([ME, *PEOPLE]) and len(users) == 4

@@ -363,3 +363,104 @@ def test_a_page_costs_what_its_waba_holds_not_the_fleet():
     (an index per WABA, reviews looked at only when due), so a benchmark measures wabactl."""
     small, large = _page_time(10), _page_time(1000)
     assert large < 2 * small + 0.002, (small, large)
+
+
+# --- listing filters and untidy paging -------------------------------------------------------
+
+
+def _texts_seed():
+    header = {"type": "HEADER", "format": "TEXT", "text": "Parcel news"}
+    buttons = {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Track it"}]}
+    return seed_with([
+        template("order_shipped", components=[header, body("Your order {{1}} ships today.", "#1")]),
+        template("order_delayed", components=[body("Sorry, order {{1}} is late.", "#1"), buttons]),
+        template("welcome", category="MARKETING", components=[body("Hello and welcome to Acme, {{1}}!", "Ann")]),
+    ])
+
+
+def test_content_and_name_or_content_search_every_component_text(load):
+    graph = load(_texts_seed())
+    assert [r["name"] for r in names(graph, content="SHIPS today")] == ["order_shipped"]
+    assert [r["name"] for r in names(graph, content="parcel")] == ["order_shipped"]  # header text
+    assert [r["name"] for r in names(graph, content="track")] == ["order_delayed"]  # button text
+    assert names(graph, content="order_shipped") == []  # content is not the name
+    assert sorted(r["name"] for r in names(graph, name_or_content="welcome")) == ["welcome"]
+    assert sorted(r["name"] for r in names(graph, name_or_content="order")) == ["order_delayed", "order_shipped"]
+    assert sorted(r["name"] for r in names(graph, name_or_content="acme")) == ["welcome"]
+    assert [r["name"] for r in names(graph, name="order", content="late")] == ["order_delayed"]
+
+
+def test_name_filter_matches_part_of_the_name(load):
+    graph = load(_texts_seed())
+    assert sorted(r["name"] for r in names(graph, name="order_")) == ["order_delayed", "order_shipped"]
+    assert [r["name"] for r in names(graph, name="come")] == ["welcome"]
+
+
+def test_enum_filters_refuse_values_outside_meta_lists(load):
+    graph = load(seed_with([template("a", quality_score={"score": "GREEN", "date": 1}), template("b")]))
+    assert [r["name"] for r in names(graph, quality_score="green")] == ["a"]
+    assert [r["name"] for r in names(graph, quality_score="GREEN,YELLOW")] == ["a"]
+    assert {r["name"] for r in names(graph, source="MANUAL")} == {"a", "b"}
+    assert names(graph, source="AUTO_GENERATED") == []
+    for field, value in (("status", "LIVE"), ("category", "TRANSACTIONAL"), ("quality_score", "BLUE"),
+                         ("source", "robot")):
+        assert error_of(graph.get(f"{WABA}/message_templates", **{field: value})) == (100, None)
+
+
+def test_since_and_until_filter_on_creation_time(load):
+    graph = load(seed_with([
+        template("old", created_time="2026-01-01T00:00:00Z"),
+        template("mid", created_time=1780000000),  # 2026-05-28
+    ]))
+    graph.create("fresh")  # created at emulator time, 2026-11-01T09:00:00Z
+    assert {r["name"] for r in names(graph, since="2026-03-01")} == {"mid", "fresh"}
+    assert {r["name"] for r in names(graph, since=1780000000)} == {"mid", "fresh"}  # both ends included
+    assert {r["name"] for r in names(graph, until="2026-06-01T00:00:00+00:00")} == {"old", "mid"}
+    assert {r["name"] for r in names(graph, since="2026-02-01T00:00:00Z", until="1790000000")} == {"mid"}
+    assert {r["name"] for r in names(graph, since="2026-11-01T09:00:00")} == {"fresh"}  # no zone: UTC
+    graph.advance(3600)
+    graph.create("later")
+    assert {r["name"] for r in names(graph, since="2026-11-01T09:30:00Z")} == {"later"}
+    assert error_of(graph.get(f"{WABA}/message_templates", since="last tuesday")) == (100, None)
+    assert error_of(graph.get(f"{WABA}/message_templates", until="nan")) == (100, None)
+
+
+def test_untidy_paging_gives_short_and_empty_pages_yet_every_row_once(load):
+    graph = load(seed_with([template(f"t{i:02d}") for i in range(40)], untidy_paging=True))
+    sizes, rows = [], []
+    response = graph.get(f"{WABA}/message_templates", limit=6)
+    while True:
+        page = response.json()
+        sizes.append(len(page["data"]))
+        rows += [r["id"] for r in page["data"]]
+        if "next" not in page["paging"]:
+            break
+        response = graph.session.get(page["paging"]["next"], timeout=10)
+    assert 0 in sizes[:-1] and any(0 < s < 6 for s in sizes[:-1])  # empty and short pages with next
+    assert sizes[:6] == [6, 3, 0, 3, 6, 0]
+    assert len(rows) == 40 and len(set(rows)) == 40
+    # Following the cursors instead of the links reads the same rows.
+    by_cursor, after = [], None
+    for _ in range(100):
+        page = graph.get(f"{WABA}/message_templates", limit=6, **({"after": after} if after else {})).json()
+        by_cursor += [r["id"] for r in page["data"]]
+        if "next" not in page["paging"]:
+            break
+        after = page["paging"]["cursors"]["after"]
+    assert by_cursor == rows
+
+
+def test_wabactl_reads_every_row_through_untidy_pages(emulator, load):
+    from reconciler.graph import GraphClient, waba
+
+    load(seed_with([template(f"t{i:03d}") for i in range(130)] + [template("t000", language="es")],
+                   untidy_paging=True, page_max=20))
+    client = GraphClient(TOKEN, base_url=emulator.url)
+    try:
+        rows, count, limit = waba.fetch_templates(client, WABA)
+        assert len(rows) == 131 and len({(t.template.name, t.template.language) for t in rows}) == 131
+        assert (count, limit) == (130, 250)
+        named, _, _ = waba.fetch_templates(client, WABA, name="t000")
+        assert sorted(t.template.language for t in named) == ["en_US", "es"]
+    finally:
+        client.close()

@@ -20,8 +20,19 @@ WABA_FIELDS = {
     "marketing_messages_lite_api_status", "marketing_messages_onboarding_status",
     "auth_international_rate_eligibility", "purchase_order_number", "primary_funding_id",
     "linked_commerce_account", "marketing_messages_ad_account", "analytics", "subscribed_apps",
+    "phone_numbers",
 }
 WABA_DEFAULT = ["id", "name", "currency", "timezone_id", "message_template_namespace"]
+# Fields of a phone number node (Meta's phone number reference); the default set is what Meta's
+# examples of GET /{waba-id}/phone_numbers show.
+PHONE_FIELDS = {
+    "id", "display_phone_number", "verified_name", "quality_rating", "code_verification_status",
+    "name_status", "new_name_status", "platform_type", "status", "throughput", "messaging_limit_tier",
+    "is_official_business_account", "account_mode", "certificate", "new_certificate", "is_pin_enabled",
+    "is_preverified_number", "last_onboarded_time", "search_visibility", "health_status",
+    "webhook_configuration", "is_on_biz_app", "quality_score", "eligibility_for_api_business_global_search",
+}
+PHONE_DEFAULT = ["id", "display_phone_number", "verified_name", "quality_rating", "code_verification_status"]
 WABA_SETTABLE = ("is_enabled_for_insights", "disable_marketing_messages_on_cloud_api", "template_auto_archival_enabled")
 USER_FIELDS = {"id", "name", "tasks", "user_type", "business", "permitted_tasks"}
 USER_DEFAULT = ["id", "name", "tasks"]
@@ -34,13 +45,98 @@ TASKS = frozenset({
 
 
 def read_waba(world: World, request: Request, waba_id: str) -> Reply:
+    node = _waba_node(world, waba_id)
+    return Reply(p.project(node, p.requested_fields(request.params), WABA_DEFAULT, WABA_FIELDS, "WhatsAppBusinessAccount"))
+
+
+def _waba_node(world: World, waba_id: str, shared: set[str] | None = None) -> dict[str, Any]:
+    """The WABA with the fields Graph derives: owner and ownership, health, the edges as fields.
+
+    ``ownership_type`` (unless the seed sets one, e.g. ON_BEHALF_OF) is CLIENT_OWNED for a WABA
+    some business lists among its client WABAs, with its owner in ``on_behalf_of_business_info``,
+    and SELF_OWNED otherwise: a property of the WABA, the same whoever reads it. Meta's examples
+    show both values; its full enum and rules are not documented.
+    """
     node = dict(world.wabas[waba_id])
     owner = world.businesses.get(node.get("owner_business") or "")
-    if owner is not None:
-        node.setdefault("owner_business_info", {"id": owner["id"], "name": owner["name"]})
-    node.setdefault("subscribed_apps", {"data": []})
-    node.setdefault("health_status", {"can_send_message": "AVAILABLE", "entities": []})
-    return Reply(p.project(node, p.requested_fields(request.params), WABA_DEFAULT, WABA_FIELDS, "WhatsAppBusinessAccount"))
+    owner_info = {"id": owner["id"], "name": owner["name"]} if owner is not None else None
+    if owner_info is not None:
+        node.setdefault("owner_business_info", owner_info)
+    if shared is None:
+        shared = _shared_wabas(world)
+    node.setdefault("ownership_type", "CLIENT_OWNED" if waba_id in shared else "SELF_OWNED")
+    if node["ownership_type"] != "SELF_OWNED" and owner_info is not None:
+        node.setdefault("on_behalf_of_business_info", owner_info)
+    node.setdefault("subscribed_apps", {"data": _subscriptions(world, waba_id)})
+    node.setdefault("phone_numbers", {"data": [
+        p.project(n, None, PHONE_DEFAULT, PHONE_FIELDS, "WhatsAppBusinessPhoneNumber")
+        for n in world.phone_numbers.get(waba_id, [])
+    ]})
+    entities = [{"entity_type": "WABA", "id": waba_id, "can_send_message": "AVAILABLE"}]
+    entities += [{"entity_type": "PHONE_NUMBER", "id": n["id"], "can_send_message": "AVAILABLE"}
+                 for n in world.phone_numbers.get(waba_id, [])]
+    node.setdefault("health_status", {"can_send_message": "AVAILABLE", "entities": entities})
+    return node
+
+
+def _shared_wabas(world: World) -> set[str]:
+    """The WABAs some business other than their owner lists among its client WABAs."""
+    return {
+        waba_id
+        for business in world.businesses.values()
+        for waba_id in business["client_wabas"]
+        if (world.wabas.get(waba_id) or {}).get("owner_business") != business["id"]
+    }
+
+
+def list_phone_numbers(world: World, request: Request, waba_id: str) -> Reply:
+    """``GET /{waba-id}/phone_numbers``: the seeded numbers, paged like every list edge.
+
+    Meta's ``filtering`` on this edge (by account mode and the like) is not implemented: the
+    parameter is ignored, and every number is listed.
+    """
+    rows = world.phone_numbers.get(waba_id, [])
+    chunk, links = paging.page(rows, request, world.settings, key=lambda n: n["id"])
+    wanted = p.requested_fields(request.params)
+    data = [p.project(n, wanted, PHONE_DEFAULT, PHONE_FIELDS, "WhatsAppBusinessPhoneNumber") for n in chunk]
+    return Reply({"data": data, "paging": links})
+
+
+def list_subscribed_apps(world: World, request: Request, waba_id: str) -> Reply:
+    """``GET /{waba-id}/subscribed_apps``: the apps that get this WABA's webhooks, unpaged."""
+    return Reply({"data": _subscriptions(world, waba_id)})
+
+
+def _subscriptions(world: World, waba_id: str) -> list[dict[str, Any]]:
+    # Meta's webhook guide shows each entry as {"whatsapp_business_api_data": {link, name, id}}.
+    rows = []
+    for app_id in world.subscribed_apps.get(waba_id, []):
+        app = world.apps.get(app_id, {"id": app_id, "name": f"App {app_id}"})
+        rows.append({"whatsapp_business_api_data": {
+            "id": app_id, "name": app["name"], "link": f"https://www.facebook.com/games/?app_id={app_id}",
+        }})
+    return rows
+
+
+def subscribe_app(world: World, request: Request, waba_id: str) -> Reply:
+    """``POST /{waba-id}/subscribed_apps`` subscribes the app the token belongs to; again is a
+    no-op. Meta's ``override_callback_uri``/``verify_token`` are accepted and not kept (lenient:
+    the emulator sends no webhooks)."""
+    assert request.token is not None
+    apps = world.subscribed_apps.setdefault(waba_id, [])
+    if request.token.app_id not in apps:
+        apps.append(request.token.app_id)
+    return Reply({"success": True})
+
+
+def unsubscribe_app(world: World, request: Request, waba_id: str) -> Reply:
+    """``DELETE /{waba-id}/subscribed_apps`` unsubscribes the token's app; Meta's answer when it
+    was not subscribed is not documented, so that is a success too."""
+    assert request.token is not None
+    apps = world.subscribed_apps.get(waba_id, [])
+    if request.token.app_id in apps:
+        apps.remove(request.token.app_id)
+    return Reply({"success": True})
 
 
 def update_waba(world: World, request: Request, waba_id: str) -> Reply:
@@ -64,7 +160,9 @@ def read_business(world: World, request: Request, business_id: str) -> Reply:
 def list_business_wabas(world: World, request: Request, business_id: str, edge: str) -> Reply:
     """``owned_whatsapp_business_accounts`` or ``client_whatsapp_business_accounts``."""
     ids = world.businesses[business_id]["owned_wabas" if edge.startswith("owned") else "client_wabas"]
-    rows = [world.wabas[w] for w in ids if w in world.wabas and request.token and request.token.can_see_waba(w)]
+    shared = _shared_wabas(world)
+    rows = [_waba_node(world, w, shared) for w in ids
+            if w in world.wabas and request.token and request.token.can_see_waba(w)]
     for rule in _filtering(request.params):
         value = float(rule["value"])
         if rule["operator"] == "GREATER_THAN":
@@ -72,6 +170,8 @@ def list_business_wabas(world: World, request: Request, business_id: str, edge: 
         else:
             rows = [r for r in rows if r["creation_time"] < value]
     sort = p.text(request.params, "sort") or "creation_time_ascending"
+    if sort == "creation_time":  # Graph appends "_ascending" to a bare field (graph-api-facts.md 5)
+        sort = "creation_time_ascending"
     if sort not in ("creation_time_ascending", "creation_time_descending"):
         raise invalid_parameter("sort must be creation_time_ascending or creation_time_descending.")
     sign = -1 if sort.endswith("descending") else 1

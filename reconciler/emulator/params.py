@@ -27,6 +27,8 @@ class Request:
     base_url: str
     token: Token | None = None
     token_via: str | None = None  # "header", "query" or "body"; the token itself is never kept
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    raw_body: bytes = b""  # kept only for upload sessions, whose body is the file's bytes
 
 
 @dataclass

@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import accounts, errors, templates
+from . import accounts, errors, templates, uploads
 from .errors import GraphError, expired_token, invalid_parameter, invalid_token, no_permission, nonexisting_field, unknown_path, unsupported
 from .params import Reply, Request
 from .state import HOUR, World
 
-WABA_EDGES = ("message_templates", "assigned_users")
+WABA_EDGES = ("message_templates", "assigned_users", "phone_numbers", "subscribed_apps")
 BUSINESS_EDGES = ("owned_whatsapp_business_accounts", "client_whatsapp_business_accounts")
 
 
@@ -31,6 +31,8 @@ def dispatch(world: World, request: Request) -> Reply:
     node = segments[0]
     edge = segments[1] if len(segments) == 2 else None
     method = request.method
+    if uploads.wants(world, request):  # the Resumable Upload API: /{app-id}/uploads, /upload:<id>
+        return uploads.dispatch(world, request)
     if node in world.wabas:
         return _waba(world, request, node, edge)
     if edge is None:
@@ -83,6 +85,10 @@ def _waba(world: World, request: Request, waba_id: str, edge: str | None) -> Rep
         ("assigned_users", "GET"): accounts.list_users,
         ("assigned_users", "POST"): accounts.assign_user,
         ("assigned_users", "DELETE"): accounts.unassign_user,
+        ("phone_numbers", "GET"): accounts.list_phone_numbers,
+        ("subscribed_apps", "GET"): accounts.list_subscribed_apps,
+        ("subscribed_apps", "POST"): accounts.subscribe_app,
+        ("subscribed_apps", "DELETE"): accounts.unsubscribe_app,
     }
     handler = handlers.get((edge, method))
     if handler is None:

@@ -13,6 +13,8 @@ Format (every section optional)::
         expires_at: 0                   # unix time, 0: never; once past, every call is refused (190/463)
     users:
       "900000000000001": {name: "CI system user", user_type: SYSTEM_USER}
+    apps:                               # for the Resumable Upload API (POST /{app-id}/uploads)
+      "1000000000000001": {name: "wabactl CI app"}
     businesses:
       "805021500648488": {name: "Acme", owned_wabas: ["102290129340398"], client_wabas: []}
     wabas:
@@ -23,6 +25,9 @@ Format (every section optional)::
           - {name: order_shipped, language: en_US, category: UTILITY, status: APPROVED,
              components: [...]}
         assigned_users: {"900000000000001": [MANAGE]}
+        phone_numbers:                  # GET /{waba-id}/phone_numbers; default none
+          - {id: "106540352242922", display_phone_number: "+1 555-010-0100", verified_name: "Acme"}
+        subscribed_apps: ["1000000000000001"]   # app ids; default none
 """
 
 from __future__ import annotations
@@ -47,10 +52,20 @@ WABA_DEFAULTS: dict[str, Any] = {
     "timezone_id": "1",
     "account_review_status": "APPROVED",
     "business_verification_status": "verified",
-    "ownership_type": "SELF_OWNED",
     "status": "ACTIVE",
     "is_enabled_for_insights": True,
     "template_auto_archival_enabled": True,
+}
+
+# Keys of a seeded WABA that are data of its edges, not fields of the node.
+WABA_EDGE_KEYS = ("templates", "assigned_users", "phone_numbers", "subscribed_apps")
+# A seeded phone number's fields when not given (the values of Meta's examples).
+PHONE_DEFAULTS: dict[str, Any] = {
+    "quality_rating": "GREEN",
+    "code_verification_status": "VERIFIED",
+    "name_status": "APPROVED",
+    "platform_type": "CLOUD_API",
+    "status": "CONNECTED",
 }
 
 
@@ -75,7 +90,7 @@ def load_seed_file(path: str) -> dict[str, Any]:
 
 def build_world(seed: dict[str, Any]) -> World:
     """Make a fresh world from a parsed seed; raises SeedError naming the faulty entry."""
-    known = {"settings", "clock", "tokens", "users", "businesses", "wabas"}
+    known = {"settings", "clock", "tokens", "users", "businesses", "wabas", "apps"}
     unknown = sorted(set(seed) - known)
     if unknown:
         raise SeedError(f"unknown seed sections: {', '.join(unknown)}")
@@ -93,6 +108,8 @@ def build_world(seed: dict[str, Any]) -> World:
             "name": str(user.get("name", f"User {user_id}")),
             "user_type": str(user.get("user_type", "BUSINESS_USER")),
         }
+    for app_id, app in (seed.get("apps") or {}).items():
+        world.apps[str(app_id)] = {"id": str(app_id), "name": str((app or {}).get("name", f"App {app_id}"))}
     for business_id, business in (seed.get("businesses") or {}).items():
         business = business or {}
         world.businesses[str(business_id)] = {
@@ -141,7 +158,7 @@ def _tokens(raw: list[dict[str, Any]]) -> dict[str, Token]:
 def _add_waba(world: World, waba_id: str, raw: dict[str, Any]) -> None:
     owner = str(raw.get("owner_business", ""))
     node = dict(WABA_DEFAULTS)
-    node.update({k: v for k, v in raw.items() if k not in ("templates", "assigned_users")})
+    node.update({k: v for k, v in raw.items() if k not in WABA_EDGE_KEYS})
     node.update(
         id=waba_id,
         name=str(raw.get("name", f"WABA {waba_id}")),
@@ -160,6 +177,9 @@ def _add_waba(world: World, waba_id: str, raw: dict[str, Any]) -> None:
         world.users.setdefault(user, {"id": user, "name": f"User {user}", "user_type": "BUSINESS_USER"})
     world.creations[waba_id] = []
     world.calls[waba_id] = []
+    world.phone_numbers[waba_id] = [_phone_number(world, waba_id, index, entry)
+                                    for index, entry in enumerate(raw.get("phone_numbers") or [])]
+    world.subscribed_apps[waba_id] = list(dict.fromkeys(str(a) for a in raw.get("subscribed_apps") or []))
     world.locks[waba_id] = {}
     for index, template in enumerate(raw.get("templates") or []):
         try:
@@ -167,6 +187,16 @@ def _add_waba(world: World, waba_id: str, raw: dict[str, Any]) -> None:
         except (GraphError, KeyError, TypeError, ValueError) as error:
             detail = error.user_msg if isinstance(error, GraphError) else str(error)
             raise SeedError(f"wabas.{waba_id}.templates[{index}]: {detail}") from error
+
+
+def _phone_number(world: World, waba_id: str, index: int, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not raw.get("display_phone_number"):
+        raise SeedError(f"wabas.{waba_id}.phone_numbers[{index}]: needs display_phone_number")
+    number = dict(PHONE_DEFAULTS)
+    number.update(raw)
+    number["id"] = str(raw.get("id") or world.new_id())
+    number.setdefault("verified_name", world.wabas[waba_id]["name"])
+    return number
 
 
 def _add_template(world: World, waba_id: str, raw: dict[str, Any]) -> None:
@@ -192,6 +222,8 @@ def _add_template(world: World, waba_id: str, raw: dict[str, Any]) -> None:
         "_waba": waba_id,
         "_edits": [],
         "_review_due": None if review_after is None else now + float(review_after),
+        # created_time: when the template was made (the listing's since/until filters use it).
+        "_created": _timestamp(raw.get("created_time")) or now,
     }
     for key in ("previous_category", "correct_category", "sub_category", "message_send_ttl_seconds"):
         if raw.get(key) is not None:

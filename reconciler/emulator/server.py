@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import controls, routes
+from . import controls, routes, uploads
 from . import params as p
 from .errors import GraphError, internal_error, invalid_parameter
 from .faults import Fault, Faults, RawReply, answer
@@ -163,6 +163,9 @@ class Handler(BaseHTTPRequestHandler):
         if self._held.dropped or any(f.kind == "drop_after" for f in fired):
             self._drop()
             return
+        if reply.headers.pop(uploads.CUT_HEADER, None) is not None:  # upload_cut_after_bytes
+            self._drop()
+            return
         self._send(reply)
 
     def _answer(self, request: Request, world: World) -> Reply:
@@ -241,6 +244,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise invalid_parameter("Content-Length is not a number.") from None
         most = self.server.world.settings.max_body_bytes
+        if uploads.is_upload_path(urllib.parse.urlsplit(self.path).path):
+            most = max(most, uploads.LARGEST)  # a file as large as Meta takes for its type
         if length > most:
             raise GraphError(
                 code=100,
@@ -250,16 +255,22 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _request(self, url: urllib.parse.SplitResult, raw: bytes) -> Request:
-        return _build(
+        # An upload session's body is the file itself (any Content-Type, curl's form one too).
+        upload = uploads.is_upload_path(url.path)
+        request = _build(
             method=self.command,
             path=url.path,
             query=p.parse_query(url.query),
-            body=p.parse_body(raw, self.headers.get("Content-Type", "")),
+            body={} if upload else p.parse_body(raw, self.headers.get("Content-Type", "")),
             base_url=self._base_url(),
             header_token=self._bearer(),
             world=self.server.world,
             fallback=None,
         )
+        request.headers = {name.lower(): value for name, value in self.headers.items()}
+        if upload:
+            request.raw_body = raw
+        return request
 
     def _bearer(self) -> str | None:
         value = self.headers.get("Authorization", "")

@@ -60,6 +60,11 @@ class Settings:
     users_need_business_management: bool = False
     max_body_bytes: int = 1_000_000
     max_batch: int = 50
+    # Short pages and empty pages that still carry ``next``, as Meta's paging guide allows.
+    untidy_paging: bool = False
+    # A POST to an upload session stores at most this many new bytes, then the connection is cut
+    # (a flaky network, for resume tests); 0: off.
+    upload_cut_after_bytes: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -87,6 +92,8 @@ class Settings:
             raise ValueError(f"create_limit_code must be one of {RATE_LIMIT_CODES}")
         if self.page_default < 1 or self.page_max < 1:
             raise ValueError("page_default and page_max must be at least 1")
+        if self.upload_cut_after_bytes < 0:
+            raise ValueError("upload_cut_after_bytes must be 0 (off) or a number of bytes")
 
 
 def _rule(raw: dict[str, Any]) -> ReviewRule:

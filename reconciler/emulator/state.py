@@ -72,6 +72,13 @@ class World:
         self.creations: dict[str, list[float]] = {}
         self.calls: dict[str, list[float]] = {}
         self.locks: dict[str, dict[str, float]] = {}
+        # Apps (seed ``apps``), each WABA's phone numbers and subscribed app ids, and the Resumable
+        # Upload API's sessions and the handles of finished uploads (uploads.py).
+        self.apps: dict[str, dict[str, Any]] = {}
+        self.phone_numbers: dict[str, list[dict[str, Any]]] = {}
+        self.subscribed_apps: dict[str, list[str]] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}
+        self.handles: dict[str, dict[str, Any]] = {}
         self.next_id = 1_000_000_000_000_001
 
     # --- ids and lookups -------------------------------------------------------------------
@@ -81,6 +88,8 @@ class World:
         return str(self.next_id - 1)
 
     def add_template(self, template: dict[str, Any]) -> None:
+        # When it was made, for the listing's since/until filters (not a field Meta returns).
+        template.setdefault("_created", self.clock.now())
         self.templates[template["id"]] = template
         self.by_waba.setdefault(template["_waba"], {})[template["id"]] = template
         self.review_later(template)
@@ -183,12 +192,14 @@ class World:
 
     def dump(self, internal: bool = False) -> dict[str, Any]:
         """JSON-ready copy of the world; ``internal`` keeps the bookkeeping fields too."""
-        templates = self.templates
+        templates, uploads = self.templates, self.uploads
         if not internal:
             templates = {
                 tid: {k: v for k, v in t.items() if not k.startswith("_")} | {"waba_id": t["_waba"]}
                 for tid, t in templates.items()
             }
+            # A session's bytes are for the state file only, not for a state dump to read.
+            uploads = {sid: {k: v for k, v in u.items() if not k.startswith("_")} for sid, u in uploads.items()}
         return copy.deepcopy({
             "now": self.clock.now(),
             "next_id": self.next_id,
@@ -200,6 +211,11 @@ class World:
             "creations": self.creations,
             "calls": self.calls,
             "locks": self.locks,
+            "apps": self.apps,
+            "phone_numbers": self.phone_numbers,
+            "subscribed_apps": self.subscribed_apps,
+            "uploads": uploads,
+            "handles": self.handles,
         })
 
     def restore(self, saved: dict[str, Any]) -> None:
@@ -214,6 +230,12 @@ class World:
         self.creations = saved["creations"]
         self.calls = saved["calls"]
         self.locks = saved["locks"]
+        # State files written before these existed have none of them: the seed's stay.
+        self.apps = saved.get("apps", self.apps)
+        self.phone_numbers = saved.get("phone_numbers", self.phone_numbers)
+        self.subscribed_apps = saved.get("subscribed_apps", self.subscribed_apps)
+        self.uploads = saved.get("uploads", {})
+        self.handles = saved.get("handles", {})
 
     def save(self, path: str) -> None:
         """Write the state file atomically, so a crash never leaves half a file."""

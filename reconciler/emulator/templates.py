@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from typing import Any
 
 from . import content, errors, paging
@@ -48,26 +50,119 @@ def list_templates(world: World, request: Request, waba_id: str) -> Reply:
     return Reply(body)
 
 
+# The filter enums of Meta's SDK (graph-api-facts.md 1.1, research item 11); other values are
+# refused as Graph refuses any value outside an enum param's list.
+FILTER_ENUMS = {
+    "status": ("APPROVED", "ARCHIVED", "DELETED", "DISABLED", "IN_APPEAL", "LIMIT_EXCEEDED", "PAUSED",
+               "PENDING", "PENDING_DELETION", "REJECTED"),
+    "category": ("AUTHENTICATION", "MARKETING", "UTILITY"),
+    "quality_score": ("GREEN", "RED", "UNKNOWN", "YELLOW"),
+    "source": ("AUTO_GENERATED", "MANUAL"),
+}
+
+
 def _filtered(rows: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The listing filters Meta's SDK names: ``name``, ``content``, ``name_or_content``, the enum
+    lists (``status``, ``category``, ``quality_score``, ``source``), ``language``, ``since``/``until``.
+
+    Meta documents the names, not the matching: text filters match a part, ignoring case, the
+    lenient reading (wabactl re-filters names exactly). ``since``/``until`` take the template's
+    creation time, both ends included; which time Meta filters on is not documented.
+    """
     name = p.text(params, "name")
     if name:  # Graph matches names by substring; clients must re-filter exactly.
         rows = [t for t in rows if name in t["name"]]
-    for field in ("status", "category", "language", "quality_score"):
-        wanted = p.string_list(params, field)
-        if not wanted:
+    for field, allowed in FILTER_ENUMS.items():
+        wanted = _enum_list(params, field, allowed)
+        if wanted is None:
             continue
-        if field == "language":
-            rows = [t for t in rows if t["language"] in wanted]
-        elif field == "quality_score":
-            upper = {w.upper() for w in wanted}
-            rows = [t for t in rows if (t.get("quality_score") or {}).get("score") in upper]
+        if field == "quality_score":
+            rows = [t for t in rows if (t.get("quality_score") or {}).get("score") in wanted]
+        elif field == "source":
+            rows = [t for t in rows if str(t.get("source") or "MANUAL").upper() in wanted]
         else:
-            upper = {w.upper() for w in wanted}
-            rows = [t for t in rows if t[field] in upper]
-    body_contains = p.text(params, "content")
-    if body_contains:
-        rows = [t for t in rows if body_contains.lower() in content.body_text(t["components"]).lower()]
+            rows = [t for t in rows if t[field] in wanted]
+    languages = p.string_list(params, "language")
+    if languages:
+        rows = [t for t in rows if t["language"] in languages]
+    text_in = p.text(params, "content")
+    if text_in:
+        rows = [t for t in rows if _contains(_component_texts(t["components"]), text_in)]
+    either = p.text(params, "name_or_content")
+    if either:
+        rows = [t for t in rows if _contains([t["name"], *_component_texts(t["components"])], either)]
+    since, until = _moment(params, "since"), _moment(params, "until")
+    if since is not None:
+        rows = [t for t in rows if _created(t) >= since]
+    if until is not None:
+        rows = [t for t in rows if _created(t) <= until]
     return rows
+
+
+def _enum_list(params: dict[str, Any], field: str, allowed: tuple[str, ...]) -> set[str] | None:
+    """An enum list filter, upper-cased (Meta's own example filters ``status=approved``)."""
+    wanted = p.string_list(params, field)
+    if not wanted:
+        return None
+    upper = {w.upper() for w in wanted}
+    for index, value in enumerate(wanted):
+        if value.upper() not in allowed:
+            raise invalid_parameter(
+                f"Param {field}[{index}] must be one of {{{', '.join(allowed)}}} - got \"{value}\"."
+            )
+    return upper
+
+
+def _component_texts(components: list[dict[str, Any]]) -> list[str]:
+    """Every ``text`` in the components: header, body, footer, buttons, carousel cards."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if key == "text" and isinstance(inner, str):
+                    found.append(inner)
+                else:
+                    walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(components)
+    return found
+
+
+def _contains(texts: list[str], part: str) -> bool:
+    needle = part.casefold()
+    return any(needle in text.casefold() for text in texts)
+
+
+def _moment(params: dict[str, Any], name: str) -> float | None:
+    """A Graph datetime param: unix seconds or an ISO-8601 date or date and time (UTC if no zone)."""
+    raw = p.text(params, name)
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if math.isfinite(seconds):
+        return seconds
+    try:
+        moment = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_parameter(
+            f"Param {name} must be a unix timestamp or an ISO-8601 date and time; got {raw!r}."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+def _created(template: dict[str, Any]) -> float:
+    """When the template was created; a template restored from an older state file has no stamp,
+    so its last update stands in."""
+    return float(template.get("_created", template.get("last_updated_time", 0)))
 
 
 def _summary(world: World, waba_id: str, rows: list[dict[str, Any]], raw: Any) -> dict[str, Any] | None:
