@@ -57,6 +57,9 @@ class AccountLedger:
     # (declared, given). Meta need not say so in previous_category; this is how the next plan
     # knows the difference is Meta's doing and leaves it alone instead of flapping.
     recategorised: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The digest of the header files wabactl last uploaded for a template, by lock key: Meta
+    # answers a CDN URL, so this record is the only way the next plan can see a changed file.
+    media: dict[str, str] = field(default_factory=dict)
 
     # --- questions the planner and applier ask ------------------------------------------------
 
@@ -106,6 +109,13 @@ class AccountLedger:
     def throttled(self, until: dt.datetime) -> None:
         self.throttled_until = until
 
+    def uploaded(self, key: str, digest: str | None) -> None:
+        """The header files a template now holds, as uploaded by this apply."""
+        if digest is None:
+            self.media.pop(key, None)
+        else:
+            self.media[key] = digest
+
     def created_as(self, key: str, declared: str, given: str | None) -> None:
         """What category Meta gave a template it created: remembered only when not the declared one."""
         if given is None or given == declared:
@@ -121,6 +131,7 @@ class AccountLedger:
             locks={k: v for k, v in self.locks.items() if v > now},
             throttled_until=self.throttled_until if self.throttled_until and self.throttled_until > now else None,
             recategorised=dict(self.recategorised),
+            media=dict(self.media),
         )
 
 
@@ -192,6 +203,7 @@ def _dump(account: AccountLedger) -> dict[str, Any]:
         "throttled_until": account.throttled_until.isoformat() if account.throttled_until else None,
         **({"recategorised": {k: {"declared": d, "given": g} for k, (d, g) in sorted(account.recategorised.items())}}
            if account.recategorised else {}),
+        **({"media": dict(sorted(account.media.items()))} if account.media else {}),
     }
 
 
@@ -222,6 +234,11 @@ def _account(entry: Any, where: str, problems: list[str]) -> AccountLedger | Non
         account.recategorised = {str(k): (v["declared"], v["given"]) for k, v in moved.items()}
     else:
         problems.append(f"{where} recategorised is not an object of {{declared, given}}; ignored")
+    media = entry.get("media", {})
+    if isinstance(media, dict) and all(isinstance(v, str) for v in media.values()):
+        account.media = {str(k): v for k, v in media.items()}
+    else:
+        problems.append(f"{where} media is not an object of digests; ignored")
     throttled = entry.get("throttled_until")
     if throttled is not None:
         account.throttled_until = _time(throttled)

@@ -53,6 +53,14 @@ class Template:
     ttl: int | None = None
 
     @property
+    def media_digest(self) -> str | None:
+        """One digest over the header files it names (None: none). Compared through the ledger,
+        never with live state: Meta answers a CDN URL, not the file."""
+        digests = [str(example["header_file_sha256"]) for component in media_headers(self.components)
+                   if isinstance(example := component.get("example"), dict) and example.get("header_file_sha256")]
+        return hashlib.sha256("\n".join(digests).encode()).hexdigest() if digests else None
+
+    @property
     def key(self) -> str:
         return template_key(self.name, self.language)
 
@@ -135,6 +143,7 @@ class DesiredAccount:
     templates: tuple[Template, ...]
     users: tuple[User, ...] | None  # None: users are not managed for this account
     template_on_change: tuple[tuple[str, str], ...] = ()  # (template name, on_change) overrides
+    app_id: str | None = None  # the Meta app that uploads header files; None: WABACTL_APP_ID
 
     def on_change_for(self, name: str) -> str:
         return dict(self.template_on_change).get(name, self.settings.on_change)
@@ -213,6 +222,25 @@ class LiveAccount:
 
 
 # --- canonical form of components -------------------------------------------------------------
+
+
+MEDIA_FORMATS = frozenset({"IMAGE", "VIDEO", "GIF", "DOCUMENT"})
+
+
+def media_headers(components: tuple[dict[str, Any], ...] | list[Any]) -> list[dict[str, Any]]:
+    """Every media HEADER component, carousel cards' included, in order."""
+    found: list[dict[str, Any]] = []
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        kind = str(component.get("type", "")).upper()
+        if kind == "HEADER" and str(component.get("format", "")).upper() in MEDIA_FORMATS:
+            found.append(component)
+        elif kind == "CAROUSEL":
+            for card in component.get("cards") or []:
+                if isinstance(card, dict):
+                    found.extend(media_headers(card.get("components") or []))
+    return found
 
 
 def canonical_components(components: tuple[dict[str, Any], ...] | list[dict[str, Any]], category: str) -> list[dict[str, Any]]:

@@ -50,6 +50,7 @@ from .planning.planner import assemble, plan_account
 from .planning.staleness import refuse_if_moved, refuse_if_older
 
 DEFAULT_PARALLELISM = 8  # HTTP requests at once (accounts read or applied at once, unbatched)
+APP_ENV = "WABACTL_APP_ID"  # the app that uploads header files, where the config names none
 IN_FLIGHT = 6  # accounts read at once per request slot while reads are batched: enough to fill batches, few enough to keep memory flat
 
 Item = TypeVar("Item")
@@ -212,9 +213,20 @@ class Session:
     def plan(self, desired: DesiredState, allow_destroy: bool = False) -> Plan:
         """Read live state, plan each account that could be read against it and the ledger, and
         check the plan's safety valves."""
+        self._refuse_uploads_without_app(desired)
         made, _ = self._read_and_plan(desired)
         safety.check(made, allow_destroy)
         return made
+
+    def _refuse_uploads_without_app(self, desired: DesiredState) -> None:
+        """Header files are uploaded through an app: without one named, stop before any request."""
+        fallback = self.environ.get(APP_ENV) or None  # set but empty: not set
+        if fallback is not None and not fallback.isdigit():
+            raise ReconcilerError(f"{APP_ENV} must be an app id (digits); got {fallback[:40]!r}")
+        missing = sorted(a.name for a in desired.accounts if not (a.app_id or fallback) and any(t.media_digest for t in a.templates))
+        if missing:
+            raise ReconcilerError(f"account{'s' if len(missing) > 1 else ''} {', '.join(missing[:10])} declare header_file, which is uploaded "
+                                  f"through a Meta app: set app_id in the config (account or defaults) or the environment variable {APP_ENV}")
 
     def _read_and_plan(self, desired: DesiredState, with_review: bool = False,
                        keep: Callable[[DesiredAccount, LiveAccount, AccountPlan], Value] | None = None) -> tuple[Plan, list[Value]]:
@@ -385,7 +397,8 @@ class Session:
 
         try:
             result = applier.apply_plan(plan, self.clients, self.ledger,
-                                        dataclasses.replace(options or applier.Options(), recorded=save, parallelism=self.parallelism))
+                                        dataclasses.replace(options or applier.Options(), recorded=save, parallelism=self.parallelism,
+                                                            app_id=self.environ.get(APP_ENV) or None))
         finally:
             save()
         unsaved = failures[0] if failures else None

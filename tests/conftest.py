@@ -7,6 +7,7 @@ import copy
 import ipaddress
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,9 @@ BUSINESS = "222000000000001"
 ME = "900000000000001"
 PEOPLE = ("10222270944537964", "10222270944537965", "10222270944537966")
 TOKEN = "test-token"
+APP = "1000000000000001"  # the app that takes upload sessions (header files)
+MEDIA = Path(__file__).resolve().parent / "fixtures" / "media"
+BANNER = str(MEDIA / "banner.png")  # a real PNG: header_file examples upload it
 
 BASE_SEED: dict[str, Any] = {
     "settings": {"review_delay_seconds": 0},
@@ -51,6 +55,7 @@ BASE_SEED: dict[str, Any] = {
         ME: {"name": "wabactl CI", "user_type": "SYSTEM_USER"},
         **{person: {"name": f"Person {i}"} for i, person in enumerate(PEOPLE)},
     },
+    "apps": {APP: {"name": "wabactl CI"}},
     "businesses": {BUSINESS: {"name": "Acme", "owned_wabas": [WABA], "client_wabas": [OTHER_WABA]}},
     "wabas": {
         WABA: {"name": "Acme Main", "owner_business": BUSINESS, "creation_time": 1700000000,
@@ -113,6 +118,16 @@ class Graph:
     def advance(self, seconds: float) -> None:
         self.control("POST", "clock", {"advance": seconds})
 
+    def upload(self, path: str = BANNER, file_type: str = "image/png") -> str:
+        """A handle of the Resumable Upload API for the file, as Meta gives one."""
+        data = Path(path).read_bytes()
+        opened = self.session.post(f"{self.url}/v26.0/{APP}/uploads", params={"file_name": Path(path).name, "file_length": len(data),
+                                                                               "file_type": file_type}, timeout=10)
+        assert opened.status_code == 200, opened.text
+        sent = self.session.post(f"{self.url}/v26.0/{opened.json()['id']}", data=data, headers={"file_offset": "0"}, timeout=10)
+        assert sent.status_code == 200, sent.text
+        return str(sent.json()["h"])
+
     def log(self) -> list[dict[str, Any]]:
         return self.control("GET", "requests")["data"]
 
@@ -162,7 +177,7 @@ def wabactl(emulator):
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
         environment = {"WABACTL_GRAPH_URL": emulator.url, "WABACTL_TOKEN": TOKEN, "NO_COLOR": "1",
-                       "WABACTL_RETRY_BACKOFF": "0.01", **(env or {})}
+                       "WABACTL_RETRY_BACKOFF": "0.01", "WABACTL_APP_ID": APP, **(env or {})}
         return CliRunner().invoke(main, list(args), input=input, env=environment, catch_exceptions=False)
 
     return run

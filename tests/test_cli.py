@@ -6,12 +6,12 @@ import json
 
 import yaml
 
-from conftest import BUSINESS, ME, OTHER_WABA, PEOPLE, TOKEN, WABA, body, seed_with, template, write_config
+from conftest import BANNER, BUSINESS, ME, OTHER_WABA, PEOPLE, TOKEN, WABA, body, seed_with, template, write_config
 
 LANGUAGES = ("en_US", "es", "pt_BR")
 
 
-def rich_components(i: int, language: str, text_variant: str = "") -> tuple[list[dict], str]:
+def rich_components(i: int, language: str, text_variant: str = "", seeded: bool = False) -> tuple[list[dict], str]:
     """Components with media headers, buttons and named parameters spread over the set."""
     named = i % 5 == 0
     if named:
@@ -22,7 +22,7 @@ def rich_components(i: int, language: str, text_variant: str = "") -> tuple[list
         main = body(f"Order {{{{1}}}} number {i}{text_variant} in {language} ships soon.", "#1")
     components = []
     if i % 3 == 0:
-        components.append({"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [f"4::aW1h:{i}"]}})
+        components.append({"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::seeded"]} if seeded else {"header_file": BANNER}})
     components.append(main)
     if i % 4 == 0:
         components.append({"type": "BUTTONS", "buttons": [
@@ -50,7 +50,7 @@ def live_seed():
     for i in range(10):
         for language in LANGUAGES:
             variant = " (old)" if i % 3 == 1 else ""
-            components, parameter_format = rich_components(i, language, variant)
+            components, parameter_format = rich_components(i, language, variant, seeded=True)
             rows.append(template(f"template_{i:02d}", language, status="REJECTED" if i == 7 else "APPROVED",
                                  category="MARKETING" if i % 2 else "UTILITY", components=components,
                                  parameter_format=parameter_format))

@@ -8,14 +8,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import BUSINESS, WABA, body, seed_with, write_config
-
-HANDLE = "4::aW1hZ2UvanBlZw==:ARZ_test_handle"
+from conftest import BANNER, BUSINESS, WABA, body, seed_with, write_config
 
 
 def card(text: str, button: dict) -> dict:
     return {"components": [
-        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [HANDLE]}},
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_file": BANNER}},
         {"type": "BODY", "text": text},
         {"type": "BUTTONS", "buttons": [button]},
     ]}
@@ -31,7 +29,7 @@ KINDS = {
         ]},
     ]}}},
     "flash_offer": {"category": "MARKETING", "languages": {"en_US": {"components": [
-        {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [HANDLE]}},
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_file": BANNER}},
         {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends Sunday!", "has_expiration": True}},
         body("Good news {{1}}: 20% off everything this week.", "Ann"),
         {"type": "BUTTONS", "buttons": [

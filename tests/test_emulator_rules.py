@@ -87,7 +87,7 @@ def test_create_refuses_what_meta_refuses(graph, case, overrides, expected):
 
 def test_full_featured_template_is_accepted_and_normalised(graph):
     components = [
-        {"type": "header", "format": "image", "example": {"header_handle": ["4::aW1hZ2U=:ARb"]}},
+        {"type": "header", "format": "image", "example": {"header_handle": [graph.upload()]}},
         {"type": "body", "text": "Hi {{first_name}}, your code {{code}} is ready.",
          "example": {"body_text_named_params": [{"param_name": "first_name", "example": "Ann"},
                                                 {"param_name": "code", "example": "X1"}]}},

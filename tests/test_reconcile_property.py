@@ -23,11 +23,11 @@ TASKS = ["MANAGE_TEMPLATES", "VIEW_TEMPLATES", "MESSAGING", "VIEW_COST"]
 STATUSES = ["APPROVED", "REJECTED", "PAUSED"]
 
 
-def components(name: str, variant: int, language: str) -> list[dict]:
+def components(name: str, variant: int, language: str, handle: str = "4::seeded") -> list[dict]:
     body = {"type": "BODY", "text": f"Notice {{{{1}}}} for {name} in {language}, version {variant}.",
             "example": {"body_text": [["#1"]]}}
     if variant == 2:
-        return [{"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::aW1h:x"]}}, body,
+        return [{"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}}, body,
                 {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Stop"}]}]
     return [body]
 
@@ -53,11 +53,13 @@ def test_apply_then_plan_converges(emulator, wanted, current, wanted_users, curr
         for (name, language), (variant, status) in sorted(current.items())
     ])
     seed["wabas"][WABA]["assigned_users"] = {ME: ["MANAGE"], **{p: sorted(t) for p, t in current_users.items()}}
-    Graph(emulator.url).control("POST", "reset", {"seed": seed})
+    graph = Graph(emulator.url)
+    graph.control("POST", "reset", {"seed": seed})
+    handle = graph.upload()  # a media header's example is a handle Meta gave out
     desired = DesiredAccount(
         name="acme", waba_id=WABA, business_id=BUSINESS, token_env="WABACTL_TOKEN",
         settings=AccountSettings(on_change=on_change, prune_templates=True, prune_users=True),
-        templates=tuple(Template(name, language, category(name), tuple(components(name, variant, language)))
+        templates=tuple(Template(name, language, category(name), tuple(components(name, variant, language, handle)))
                         for (name, language), variant in sorted(wanted.items())),
         users=tuple(User(p, t) for p, t in sorted({ME: frozenset({"MANAGE"}), **wanted_users}.items())),
     )

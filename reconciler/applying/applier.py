@@ -26,8 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..desired import media
 from ..errors import GraphError, GraphTransportError
-from ..graph import waba
+from ..graph import uploads, waba
 from ..graph.client import GraphClient
 from ..graph.slots import Slots
 from ..ledger import LOCK_DAYS, AccountLedger, Ledger, lock_key
@@ -49,6 +50,7 @@ class Options:
     waiting: Waiting | None = None
     recorded: Callable[[], None] | None = None  # the ledger changed: keep it (a run may be killed any moment)
     parallelism: int = 1  # writes at once, accounts interleaved; within an account, changes stay in plan order
+    app_id: str | None = None  # the app that uploads header files where the plan names none (WABACTL_APP_ID)
 
 
 def apply_plan(plan: Plan, clients: Mapping[str, GraphClient], ledger: Ledger | None = None,
@@ -142,7 +144,7 @@ class _Run:
                     # taken back when Meta refuses. A lost answer keeps it: the write may well
                     # have happened.
                     undo = self._ledger(functools.partial(_record, client, book, change))
-                    template_id, given = _execute(client, account, change)
+                    template_id, given = _execute(client, account, change, account.app_id or self.options.app_id)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))
             except GraphError as error:
@@ -170,6 +172,9 @@ class _Run:
                     return self._edit_refused(client, account, book, change, error)
                 return _result(change, Outcome.FAILED, str(error), error=error)
             detail = None
+            if isinstance(change.after, Template) and change.action in (Action.CREATE, Action.REPLACE, Action.EDIT):
+                template = change.after
+                self._ledger(functools.partial(book.uploaded, lock_key(template.name, template.language), template.media_digest))
             if given is not None and isinstance(change.after, Template):
                 template = change.after
                 self._ledger(functools.partial(book.created_as, lock_key(template.name, template.language), template.category, given))
@@ -266,10 +271,13 @@ def _record(client: GraphClient, book: AccountLedger, change: Change) -> Callabl
     return undo
 
 
-def _execute(client: GraphClient, account: AccountPlan, change: Change) -> tuple[str | None, str | None]:
+def _execute(client: GraphClient, account: AccountPlan, change: Change, app_id: str | None) -> tuple[str | None, str | None]:
     """One change, through the Graph calls its action needs: the template id it touched, and the
-    category Meta gave a template it created."""
+    category Meta gave a template it created. Header files are uploaded first, once per apply of
+    the change, and their handles sent in their place."""
     current, wanted, waba_id = change.before, change.after, account.waba_id
+    if isinstance(wanted, Template) and wanted.media_digest is not None:
+        wanted = _uploaded(client, wanted, app_id)
     if isinstance(wanted, User):
         waba.assign_user(client, waba_id, account.business_id, wanted)
         return None, None
@@ -285,6 +293,27 @@ def _execute(client: GraphClient, account: AccountPlan, change: Change) -> tuple
         waba.edit_template(client, waba_id, current, wanted)
         return current.id, None
     return None, None
+
+
+def _uploaded(client: GraphClient, template: Template, app_id: str | None) -> Template:
+    """The template with each header file replaced by the handle of its upload. A file that
+    changed since the plan was made is refused: the plan showed other bytes."""
+    files = media.files_of(template.components)
+    if app_id is None:
+        raise GraphError("POST", "/{app-id}/uploads", None, message=f"{template.key} has a header_file to upload and no app names where: "
+                         "set app_id in the config or the environment variable WABACTL_APP_ID")
+    handles = {}
+    for found in files:
+        now = media.current_sha256(found.path)
+        if now != found.sha256:
+            raise GraphError("POST", f"/{app_id}/uploads", None, message=f"header_file {found.path} changed since the plan was made "
+                             f"({'it is gone' if now is None else 'other bytes'}); nothing was uploaded. Run plan again")
+        try:
+            handles[found.sha256] = uploads.upload_file(client, app_id, found.path, found.mime)
+        except GraphError as error:  # the template write never went out: a failure, not an uncertainty
+            raise GraphError(error.method, error.path, error.status, error.code, error.subcode,
+                             f"uploading header_file {found.path} failed: {error}", fbtrace_id=error.fbtrace_id) from None
+    return dataclasses.replace(template, components=tuple(media.with_handles(template.components, handles)))
 
 
 def _verify_users(client: GraphClient, account: AccountPlan, result: ApplyResult) -> None:

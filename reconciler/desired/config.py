@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ConfigError, Problem
 from ..model import AccountSettings, DesiredAccount, DesiredState, Fleet, Template, User, WabaFilter
+from . import media
 from . import sets as sets_of
 from .content import check_template, check_ttl
 from .schema import config_problems
@@ -195,17 +196,19 @@ class _Expander:
         if wrong_ttl is not None:
             self.problems.append(entry.source.document.problem(entry.path + ("message_send_ttl_seconds",), f"template {entry.name}: {wrong_ttl}"))
         templates = []
+        folder = os.path.dirname(entry.source.document.file)
         for language, body in raw["languages"].items():
-            key = hashlib.blake2b(repr((entry.name, language, category, parameter_format, entry.origin, ttl, body["components"])).encode(),
-                                  digest_size=16).digest()
+            key = hashlib.blake2b(repr((entry.name, language, category, parameter_format, entry.origin, ttl, folder,
+                                        body["components"])).encode(), digest_size=16).digest()
             known = self._by_content.get(key)
             if known is None:
-                known = self._by_content[key] = (check_template(category, parameter_format, body["components"]), Template(
+                components, media_problems = _with_media(body["components"], folder)
+                known = self._by_content[key] = (media_problems + check_template(category, parameter_format, components), Template(
                     name=entry.name,
                     language=language,
                     category=category.upper(),
                     parameter_format=parameter_format.upper(),
-                    components=tuple(normalise_component(c) for c in body["components"]),
+                    components=tuple(normalise_component(c) for c in components),
                     origin=entry.origin,
                     ttl=ttl,
                 ))
@@ -215,6 +218,47 @@ class _Expander:
                 self.problems.append(entry.source.document.problem(where + path, f"template {entry.name}[{language}]: {message}"))
             templates.append(template)
         return templates
+
+
+def _with_media(components: list[Any], folder: str) -> tuple[list[Any], list[tuple[Path, str]]]:
+    """The components with each media header's ``header_file`` resolved (relative to the config
+    file's folder, as the config's own path was given), checked against Meta's limits and hashed;
+    and the problems found, each at its place under the components."""
+    problems: list[tuple[Path, str]] = []
+
+    def resolved(items: list[Any], where: Path) -> list[Any]:
+        out: list[Any] = []
+        for index, component in enumerate(items):
+            if not isinstance(component, dict):
+                out.append(component)
+                continue
+            copied = dict(component)
+            example = copied.get("example")
+            if isinstance(example, dict) and example.get(media.FILE_KEY) is not None:
+                copied["example"] = _media_example(example, str(copied.get("format", "")).upper(), folder, where + (index, "example"), problems)
+            if isinstance(copied.get("cards"), list):
+                copied["cards"] = [dict(card, components=resolved(card["components"], where + (index, "cards", number, "components")))
+                                   if isinstance(card, dict) and isinstance(card.get("components"), list) else card
+                                   for number, card in enumerate(copied["cards"])]
+            out.append(copied)
+        return out
+
+    return resolved(components, ()), problems
+
+
+def _media_example(example: dict[str, Any], header_format: str, folder: str, where: Path, problems: list[tuple[Path, str]]) -> dict[str, Any]:
+    if example.get("header_handle"):
+        problems.append((where, "give header_file or header_handle, not both"))
+        return example
+    if header_format not in media.ALLOWED:
+        problems.append((where + (media.FILE_KEY,), f"header_file belongs to IMAGE, VIDEO, GIF or DOCUMENT headers (format is {header_format or 'missing'})"))
+        return example
+    path = os.path.normpath(os.path.join(folder, str(example[media.FILE_KEY])))
+    found = media.read_media(path, header_format)
+    if isinstance(found, str):
+        problems.append((where + (media.FILE_KEY,), found))
+        return example
+    return {media.FILE_KEY: path, media.DIGEST_KEY: found.sha256, media.TYPE_KEY: found.mime}
 
 
 def _translation_problems(source: sets_of.Declared, broken: set[tuple[str, Path]]) -> Iterable[Problem]:
@@ -292,6 +336,7 @@ def _account(name: str, raw: Mapping[str, Any], defaults: dict[str, Any], resolv
         templates=tuple(sorted(resolved.templates, key=lambda t: t.key)),
         users=users,
         template_on_change=resolved.on_change,
+        app_id=raw.get("app_id") or defaults.get("app_id"),
     )
 
 

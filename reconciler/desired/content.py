@@ -124,9 +124,9 @@ class _Checker:
             if text.strip().startswith("{{"):
                 yield ("text",), "text cannot start with a variable"
         elif header_format in ("IMAGE", "VIDEO", "GIF", "DOCUMENT"):
-            handles = (header.get("example") or {}).get("header_handle")
-            if not handles:
-                yield ("example",), f"a {header_format} header needs example.header_handle (an upload handle)"
+            example = header.get("example") or {}
+            if not example.get("header_handle") and not example.get("header_file"):
+                yield ("example",), f"a {header_format} header needs example.header_file (a file wabactl uploads) or example.header_handle"
         elif header_format == "LOCATION":
             if self.category not in ("UTILITY", "MARKETING"):
                 yield ("format",), "LOCATION headers are for UTILITY and MARKETING templates"

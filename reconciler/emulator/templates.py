@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any
 
-from . import content, errors, paging
+from . import content, errors, paging, uploads
 from . import params as p
 from .errors import GraphError, invalid_parameter
 from .params import Reply, Request
@@ -196,7 +196,9 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     language = content.check_language(params.get("language"))
     category = content.check_category(params.get("category"))
     parameter_format = content.check_parameter_format(params.get("parameter_format"))
-    components = content.check_components(p.structured(params, "components"), category, parameter_format)
+    requested = p.structured(params, "components")
+    components = content.check_components(requested, category, parameter_format)
+    _check_handles(world, requested)
     if world.find_template(waba_id, name, language):
         raise invalid_parameter(
             f"There is already {language} content for this template. "
@@ -311,7 +313,9 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
         parameter_format = content.check_parameter_format(params["parameter_format"])
     components = template["components"]
     if params.get("components") not in (None, ""):
-        components = content.check_components(p.structured(params, "components"), category, parameter_format)
+        requested = p.structured(params, "components")
+        components = content.check_components(requested, category, parameter_format)
+        _check_handles(world, requested)
     elif parameter_format != template["parameter_format"]:
         components = content.check_components(components, category, parameter_format)
     ttl = template.get("message_send_ttl_seconds")
@@ -389,6 +393,29 @@ def _delete(world: World, waba_id: str, template: dict[str, Any], now: float) ->
     if lock > now:
         world.locks[waba_id][key] = max(world.locks[waba_id].get(key, 0.0), lock)
     world.remove_template(template)
+
+
+def _check_handles(world: World, components: Any) -> None:
+    """Every media header example is a handle an upload here produced: Meta takes only handles
+    from its Resumable Upload API, never the CDN URL a read answers (what an imported config
+    would hold) nor a handle it did not give out. Meta's answer to a bad handle is reported as
+    131009 with subcode 2494102 (public code; graph-api-facts.md lists no code for it)."""
+    for component in components if isinstance(components, list) else []:
+        if not isinstance(component, dict):
+            continue
+        for card in component.get("cards") or [] if isinstance(component.get("cards"), list) else []:
+            if isinstance(card, dict):
+                _check_handles(world, card.get("components"))
+        example = component.get("example")
+        handles = example.get("header_handle") if isinstance(example, dict) else None
+        for handle in handles if isinstance(handles, list) else []:
+            if not isinstance(handle, str) or uploads.handle_info(world, handle) is None:
+                kind = "a URL" if isinstance(handle, str) and handle.lower().startswith(("http://", "https://")) else "not a handle this API gave out"
+                raise GraphError(
+                    code=131009, subcode=2494102, message="(#131009) Parameter value is not valid",
+                    user_title="Invalid media handle",
+                    user_msg=f"example.header_handle must be a handle from the Resumable Upload API; {str(handle)[:60]!r} is {kind}.",
+                )
 
 
 def _not_found(name: str) -> GraphError:

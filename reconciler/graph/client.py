@@ -143,6 +143,10 @@ class GraphClient:
         """One try, never repeated: see ``write``."""
         return self._once("POST", self._url(path), json=payload)
 
+    def post_bytes(self, path: str, data: Any, headers: dict[str, str]) -> Any:
+        """Raw bytes (a file object, read from its position) as the body, once: an upload."""
+        return self._once("POST", self._url(path), data=data, headers=headers)
+
     def delete(self, path: str, params: dict[str, Any]) -> Any:
         """One try, never repeated: see ``write``."""
         return self._once("DELETE", self._url(path), params=params)

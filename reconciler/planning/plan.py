@@ -143,6 +143,7 @@ class AccountPlan:
     statuses: dict[str, str] = field(default_factory=dict)  # display only: live status of each key the plan changes
     live_templates: int = 0  # live template languages: what the delete threshold's share is of
     unmanaged: tuple[str, ...] = ()  # display only: live keys the config does not declare and the plan leaves alone
+    app_id: str | None = None  # the app that uploads header files (None: WABACTL_APP_ID at apply)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "changes", tuple(sorted(self.changes, key=Change.sort_key)))

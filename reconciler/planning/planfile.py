@@ -64,6 +64,7 @@ def _account(account: AccountPlan) -> dict[str, Any]:
         "statuses": dict(account.statuses),
         "live_templates": account.live_templates,
         "unmanaged": list(account.unmanaged),
+        **({"app_id": account.app_id} if account.app_id else {}),
         "changes": [
             {
                 "key": c.key,
@@ -117,6 +118,7 @@ def _plan(data: dict[str, Any]) -> Plan:
             statuses=a["statuses"],
             live_templates=a.get("live_templates", len(a["statuses"])),
             unmanaged=tuple(a.get("unmanaged", ())),
+            app_id=a.get("app_id"),
             changes=tuple(_change(a["account"], c) for c in a["changes"]),
         )
         for a in data["accounts"]

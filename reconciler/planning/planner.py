@@ -51,6 +51,7 @@ def plan_account(desired: DesiredAccount, live: LiveAccount, ledger: AccountLedg
         statuses={t.key: t.status for t in live.templates if t.key in {c.key for c in changes}},
         live_templates=len(live.templates),
         unmanaged=_unmanaged(desired, live, changes),
+        app_id=desired.app_id,
     )
 
 
@@ -78,7 +79,7 @@ def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Ch
         if current is None:
             changes.append(Change(desired.name, key, Action.CREATE, None, wanted))
         else:
-            change = _changed(desired, wanted, current, warnings, ledger.recategorised.get(lock_key(wanted.name, wanted.language)))
+            change = _changed(desired, wanted, current, warnings, ledger)
             if change is not None:
                 changes.append(change)
     for key, current in live_by_key.items():
@@ -95,12 +96,14 @@ def _plan_templates(desired: DesiredAccount, live: LiveAccount, changes: list[Ch
 
 
 def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, warnings: list[str],
-             noted: tuple[str, str] | None = None) -> Change | None:
-    """The change for a key that exists on both sides, or None (with warnings where due).
-    ``noted``: the (declared, given) categories the ledger recorded when Meta created it."""
+             ledger: AccountLedger) -> Change | None:
+    """The change for a key that exists on both sides, or None (with warnings where due). The
+    ledger tells what live state cannot: the category Meta gave it at create, and which header
+    files were uploaded for it."""
     account = desired.name
     key = wanted.key
-    if recategorised_by_meta(wanted.category, current, noted):
+    lock = lock_key(wanted.name, wanted.language)
+    if recategorised_by_meta(wanted.category, current, ledger.recategorised.get(lock)):
         warnings.append(
             f"{key}: Meta approved it as {current.template.category} (declared {wanted.category}); "
             "wabactl leaves the category as Meta set it. Declare the new category, or ask Meta for a review."
@@ -108,7 +111,7 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
         wanted = _with_category(wanted, current.template.category)
     if wanted.ttl is None and current.template.ttl is not None:
         wanted = dataclasses.replace(wanted, ttl=current.template.ttl)  # not declared: Meta's default stands
-    same = wanted.content() == current.template.content()
+    same = wanted.content() == current.template.content() and not _media_changed(key, wanted, ledger.media.get(lock), warnings)
     if same:
         _status_warnings(key, current, warnings)
         return None
@@ -141,6 +144,20 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
                       reason="replacing an APPROVED template would lock its name and language for 30 days "
                              f"(Meta refuses the create); rename it (e.g. {wanted.name}_v2) or set on_change: edit")
     return Change(account, key, Action.REPLACE, before, after)
+
+
+def _media_changed(key: str, wanted: Template, uploaded: str | None, warnings: list[str]) -> bool:
+    """Whether the header files differ from those wabactl last uploaded for the template. Without
+    a record (made elsewhere, or before wabactl uploaded files) nothing can be compared: the plan
+    says so instead of showing a change that may not be one."""
+    digest = wanted.media_digest
+    if digest is None:
+        return False
+    if uploaded is None:
+        warnings.append(f"{key}: its header media cannot be compared (wabactl has no record of uploading it); "
+                        "assumed unchanged. A change to the template uploads the file and records it")
+        return False
+    return uploaded != digest
 
 
 def recategorised_by_meta(declared: str, current: LiveTemplate, noted: tuple[str, str] | None = None) -> bool:

@@ -1,0 +1,112 @@
+"""Media headers from local files end to end (issue 13): the file is checked before any call,
+uploaded through the Resumable Upload API at create and edit (a handle is sent, never a URL),
+remembered in the ledger by its sha256, so that a changed file is one change and a template made
+elsewhere is said to be not comparable rather than shown as changed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import APP, MEDIA, TOKEN, WABA, body, seed_with, template, write_config
+
+
+def banner_config(tmp_path, on_change: str = "edit", name: str = "spring_sale") -> str:
+    shutil.copy(MEDIA / "banner.png", tmp_path / "banner.png")
+    return write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {name: {
+        "category": "MARKETING", "languages": {"en_US": {"components": [
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_file": "banner.png"}},
+            body("Hi {{1}}, the spring sale starts today.", "Ann"),
+        ]}}}}}}, {"on_change": on_change})
+
+
+def uploads(graph) -> list[dict]:
+    return [e for e in graph.calls() if e["path"] == f"/v26.0/{APP}/uploads" or e["path"].startswith("/v26.0/upload:")]
+
+
+def test_a_header_file_is_uploaded_and_its_handle_sent_then_a_changed_file_is_one_change(load, wabactl, tmp_path):
+    graph = load(seed_with())
+    path = banner_config(tmp_path)
+    applied = wabactl("apply", path, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    sent = [e for e in uploads(graph)]
+    assert [(e["method"], e["path"].split(":")[0]) for e in sent] == [("POST", f"/v26.0/{APP}/uploads"), ("POST", "/v26.0/upload")]
+    [create] = [e for e in graph.calls() if e["method"] == "POST" and e["path"].endswith("/message_templates")]
+    handle = json.loads(create["params"]["components"])[0]["example"]["header_handle"][0] if isinstance(create["params"]["components"], str) \
+        else create["params"]["components"][0]["example"]["header_handle"][0]
+    assert handle.startswith("4::") and "http" not in handle
+    assert TOKEN not in json.dumps(graph.log())
+    ledger = json.loads((tmp_path / ".wabactl" / "ledger.json").read_text())
+    assert list(ledger["accounts"][WABA]["media"]) == ["spring_sale[en_US]"]
+    assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0
+
+    shutil.copy(MEDIA / "banner_v2.png", tmp_path / "banner.png")  # the same name, other bytes
+    changed = wabactl("plan", path, "--format", "json")
+    [change] = [c for a in json.loads(changed.stdout)["accounts"] for c in a["changes"]]
+    assert change["key"] == "template.spring_sale[en_US]" and change["action"] == "edit"
+    graph.control("DELETE", "requests")
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    assert len([e for e in uploads(graph) if e["path"] == f"/v26.0/{APP}/uploads"]) == 1
+    graph.advance(24 * 3600 + 1)
+    assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0
+
+
+def test_a_template_made_elsewhere_is_not_comparable_and_not_a_change(load, wabactl, tmp_path):
+    header = {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://scontent.whatsapp.net/v/banner.jpg"]}}
+    load(seed_with([template("spring_sale", category="MARKETING", components=[header, body("Hi {{1}}, the spring sale starts today.", "Ann")])]))
+    result = wabactl("plan", banner_config(tmp_path), "--detailed-exitcode")
+    assert result.exit_code == 0, result.output
+    assert "its header media cannot be compared (wabactl has no record of uploading it)" in result.output
+
+
+def test_a_cut_upload_resumes_from_meta_s_offset(load, wabactl, tmp_path):
+    graph = load(seed_with(upload_cut_after_bytes=30))
+    applied = wabactl("apply", banner_config(tmp_path), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    steps = [(e["method"], e["path"].split(":")[0]) for e in uploads(graph)]
+    assert ("GET", "/v26.0/upload") in steps  # asked how far it got
+    info = graph.control("GET", "state")
+    assert any(h.get("file_length") == (MEDIA / "banner.png").stat().st_size for h in (info.get("handles") or {}).values())
+
+
+def test_a_file_changed_after_plan_out_makes_the_saved_plan_stale(load, wabactl, tmp_path):
+    graph = load(seed_with())
+    path = banner_config(tmp_path)
+    saved = tmp_path / "plan.json"
+    assert wabactl("plan", path, "--out", str(saved)).exit_code == 0
+    shutil.copy(MEDIA / "banner_v2.png", tmp_path / "banner.png")
+    result = wabactl("apply", str(saved))
+    assert result.exit_code == 1
+    assert uploads(graph) == [] and [e for e in graph.calls() if e["method"] == "POST"] == []
+
+
+@pytest.mark.parametrize(("write", "message"), [
+    (lambda folder: (folder / "banner.png").write_text("not an image"), "banner.png is not JPEG, PNG, MP4 or PDF; a IMAGE header takes image/jpeg or image/png"),
+    (lambda folder: (folder / "banner.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024 + 1)), "banner.png is 5.0 MB; a IMAGE header takes at most 5 MB"),
+    (lambda folder: (folder / "banner.png").unlink(), "banner.png: No such file or directory"),
+])
+def test_a_bad_header_file_is_refused_at_file_and_line_before_any_call(load, wabactl, tmp_path, write, message):
+    graph = load(seed_with())
+    path = banner_config(tmp_path)
+    write(tmp_path)
+    result = wabactl("plan", path)
+    assert result.exit_code == 1 and message in result.stderr and "c.yaml, line " in result.stderr, result.stderr
+    assert graph.log() == []
+
+
+def test_no_app_to_upload_through_stops_before_any_call(load, wabactl, tmp_path):
+    graph = load(seed_with())
+    result = wabactl("apply", banner_config(tmp_path), "--auto-approve", env={"WABACTL_APP_ID": ""})
+    assert result.exit_code == 1
+    assert "declare header_file, which is uploaded through a Meta app: set app_id" in result.stderr
+    assert graph.log() == []
+
+
+def test_the_emulator_refuses_a_url_or_a_handle_it_never_gave(graph):
+    for handle in ("https://scontent.whatsapp.net/v/banner.jpg", "4::made-up"):
+        answer = graph.create("spring_sale", category="MARKETING", components=[
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}}, body("Hi {{1}}, the sale starts.", "Ann")])
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == 131009
+        assert answer.json()["error"]["error_subcode"] == 2494102
