@@ -378,24 +378,29 @@ def auth(paths: tuple[str, ...], fmt: str, accounts: tuple[str, ...], parallelis
 @click.option("--token-env", default=DEFAULT_TOKEN_ENV, show_default=True, help="Environment variable with the token.")
 @click.option("-o", "--out", type=click.Path(),
               help="With --waba: write the YAML to this file instead of standard output. With --business alone: the directory to write into.")
+@click.option("--media-dir", type=click.Path(file_okay=False),
+              help="With --waba: download each media header's example into this directory and write header_file, so the config applies to another WABA.")
 @parallelism_option
 @emulator_option
 @handle_errors
 def import_(waba_id: str | None, business_id: str | None, owned: bool, client_wabas: bool, account: str | None, token_env: str,
-            out: str | None, parallelism: int, emulator_seed: str | None) -> int:
+            out: str | None, media_dir: str | None, parallelism: int, emulator_seed: str | None) -> int:
     """Write config YAML for a live WABA, or for every WABA of a business (templates several
     accounts share verbatim go into template sets); planning it again shows no changes."""
     if waba_id is None and business_id is None:
         raise click.UsageError("give --waba ID (one WABA) or --business ID alone (every WABA of the business)")
     if waba_id is None:
         assert business_id is not None
+        if media_dir is not None:
+            raise click.UsageError("--media-dir works with --waba (one WABA); with --business it is not supported yet")
         return _import_business(business_id, owned, client_wabas, account, token_env, out, parallelism, emulator_seed)
     if owned or client_wabas:
         raise click.UsageError("--owned and --client choose a business's WABAs: give --business ID without --waba")
     if out and os.path.isdir(out):
         raise click.UsageError(f"-o {out} is a directory; with --waba, -o names the file to write")
     with open_session(None, emulator_seed=emulator_seed) as run:
-        imported = run.import_account(waba_id, business_id, account, token_env)
+        imported = run.import_account(waba_id, business_id, account, token_env, media_dir,
+                                      os.path.dirname(os.path.abspath(out)) if out else os.getcwd())
     if out:
         pathlib.Path(out).write_text(imported.text, encoding="utf-8")
         echo_err(f"Wrote {out}: {imported.templates} template(s), {imported.languages} language(s), {imported.users} user(s).")

@@ -32,7 +32,7 @@ from .desired import config, importer
 from .desired.selection import Shard, fleet_keeps, in_shard, narrow, parse_shard
 from .endpoint import Target, graph_target, retry_policy, seconds_from
 from .errors import CredentialsError, GraphError, PlanFileError, ReconcilerError, StalePlanError, TokenError
-from .graph import DEFAULT_API_VERSION, GraphClient
+from .graph import DEFAULT_API_VERSION, GraphClient, cdn
 from .graph import auth as graph_auth
 from .graph import waba as graph_waba
 from .graph.batch import Batcher
@@ -415,10 +415,14 @@ class Session:
     # --- import --------------------------------------------------------------------------------
 
     def import_account(self, waba_id: str, business_id: str | None, account: str | None,
-                       token_env: str = config.DEFAULT_TOKEN_ENV) -> Imported:
-        """Config YAML for a live WABA; planning it again shows no changes."""
+                       token_env: str = config.DEFAULT_TOKEN_ENV, media_dir: str | None = None, relative_to: str = ".") -> Imported:
+        """Config YAML for a live WABA; planning it again shows no changes. With ``media_dir``,
+        media header examples are downloaded there and named as ``header_file`` (relative to
+        ``relative_to``, where the config goes)."""
         client = self.client(account or waba_id, token_env)
         live = graph_waba.fetch_account(client, waba_id, business_id, with_users=business_id is not None)
+        if media_dir is not None:
+            live, _ = importer.with_media_files(live, cdn.download, media_dir, relative_to)
         name = account or importer.account_name(graph_waba.fetch_waba_name(client, waba_id), waba_id)
         named_env = token_env if token_env != config.DEFAULT_TOKEN_ENV else None
         text = importer.to_yaml(importer.config_for(live, name, business_id, named_env))

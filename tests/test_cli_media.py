@@ -9,8 +9,9 @@ import json
 import shutil
 
 import pytest
+import yaml
 
-from conftest import APP, MEDIA, TOKEN, WABA, body, seed_with, template, write_config
+from conftest import APP, MEDIA, OTHER_WABA, TOKEN, WABA, body, seed_with, template, write_config
 
 
 def banner_config(tmp_path, on_change: str = "edit", name: str = "spring_sale") -> str:
@@ -110,3 +111,26 @@ def test_the_emulator_refuses_a_url_or_a_handle_it_never_gave(graph):
             {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": [handle]}}, body("Hi {{1}}, the sale starts.", "Ann")])
         assert answer.status_code == 400 and answer.json()["error"]["code"] == 131009
         assert answer.json()["error"]["error_subcode"] == 2494102
+
+
+def test_import_with_media_dir_then_apply_to_another_waba_converges(load, wabactl, tmp_path):
+    graph = load(seed_with())
+    assert wabactl("apply", banner_config(tmp_path), "--auto-approve").exit_code == 0
+    out = tmp_path / "imported" / "acme.yaml"
+    out.parent.mkdir()
+    result = wabactl("import", "--waba", WABA, "--account", "acme", "-o", str(out), "--media-dir", str(tmp_path / "imported" / "media"))
+    assert result.exit_code == 0, result.output
+    held = yaml.safe_load(out.read_text())["accounts"]["acme"]
+    header = held["templates"]["spring_sale"]["languages"]["en_US"]["components"][0]
+    assert header == {"type": "HEADER", "format": "IMAGE", "example": {"header_file": "media/spring_sale_en_US.png"}}
+    assert (out.parent / "media" / "spring_sale_en_US.png").read_bytes() == (MEDIA / "banner.png").read_bytes()
+    assert TOKEN not in json.dumps(graph.log())
+    # The same config for a second WABA: applied, then nothing left to do.
+    held["waba_id"] = OTHER_WABA
+    second = out.parent / "partner.yaml"
+    second.write_text(yaml.safe_dump({"version": 1, "accounts": {"partner": held}}))
+    applied = wabactl("apply", str(second), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    created = [e for e in graph.calls() if e["method"] == "POST" and e["path"] == f"/v26.0/{OTHER_WABA}/message_templates"]
+    assert len(created) == 1
+    assert wabactl("plan", str(second), "--detailed-exitcode").exit_code == 0

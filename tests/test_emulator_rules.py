@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import pathlib
 
-from conftest import WABA, body, error_of
+import pytest
+import requests
+
+from conftest import BANNER, WABA, body, error_of
 
 LONG = "word " * 220  # 1100 characters
 
@@ -86,8 +89,9 @@ def test_create_refuses_what_meta_refuses(graph, case, overrides, expected):
 
 
 def test_full_featured_template_is_accepted_and_normalised(graph):
+    handle = graph.upload()
     components = [
-        {"type": "header", "format": "image", "example": {"header_handle": [graph.upload()]}},
+        {"type": "header", "format": "image", "example": {"header_handle": [handle]}},
         {"type": "body", "text": "Hi {{first_name}}, your code {{code}} is ready.",
          "example": {"body_text_named_params": [{"param_name": "first_name", "example": "Ann"},
                                                 {"param_name": "code", "example": "X1"}]}},
@@ -105,8 +109,11 @@ def test_full_featured_template_is_accepted_and_normalised(graph):
     assert stored["parameter_format"] == "NAMED"
     assert [c["type"] for c in stored["components"]] == ["HEADER", "BODY", "FOOTER", "BUTTONS"]
     assert stored["components"][0]["format"] == "IMAGE"
-    # Meta answers with a CDN URL, never the upload handle that was sent.
-    assert stored["components"][0]["example"]["header_handle"][0].startswith("https://scontent.whatsapp.net/")
+    # Meta answers with a CDN URL, never the upload handle that was sent; the emulator's CDN
+    # serves the uploaded bytes there, without a token.
+    url = stored["components"][0]["example"]["header_handle"][0]
+    assert url.startswith(f"{graph.url}/_media/") and url != handle
+    assert requests.get(url, timeout=10).content == pathlib.Path(BANNER).read_bytes()
     assert stored["components"][3]["buttons"][0]["type"] == "QUICK_REPLY"
 
 

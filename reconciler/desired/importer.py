@@ -27,11 +27,12 @@ WABA id as a suffix. ``${`` in live text is written ``$${`` so that the config's
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 import re
 from collections import defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,10 +40,12 @@ import yaml
 
 from ..errors import ReconcilerError
 from ..model import BUTTON_KEYS, LiveAccount, LiveTemplate
+from . import media
 
 COMPONENT_KEYS = ("type", "format", "text", "example", "add_security_recommendation", "code_expiration_minutes", "buttons",
                   "cards", "limited_time_offer")
-EXAMPLE_KEYS = ("header_text", "header_text_named_params", "header_handle", "body_text", "body_text_named_params")
+EXAMPLE_KEYS = ("header_text", "header_text_named_params", "header_handle", "header_file", "body_text", "body_text_named_params")
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "video/mp4": "mp4", "application/pdf": "pdf"}
 SCHEMA_COMMENT = "# yaml-language-server: $schema=https://wabactl.dev/schemas/config.schema.json\n"
 SETS_FILE = "sets.yaml"
 SET_PREFIX = "shared"
@@ -89,6 +92,44 @@ def config_for(live: LiveAccount, name: str, business_id: str | None, token_env:
     if live.users is not None:
         account["users"] = {u.user_id: sorted(u.tasks) for u in live.users}
     return {"version": 1, "accounts": {name: account}}
+
+
+def with_media_files(live: LiveAccount, fetch: Callable[[str], bytes], media_dir: str, relative_to: str) -> tuple[LiveAccount, list[str]]:
+    """The live account with each media header's CDN URL replaced by ``header_file``: the media is
+    fetched, written into ``media_dir`` (``<name>_<language>[_card<n>].<ext>``) and named relative
+    to ``relative_to`` (the folder the config is written to), so the config can be applied to
+    another WABA (Meta takes only upload handles, never a URL). Also the files written."""
+    os.makedirs(media_dir, exist_ok=True)
+    written: list[str] = []
+
+    def saved(components: Sequence[Any], stem: str) -> tuple[dict[str, Any], ...]:
+        out = []
+        for component in components:
+            copied = dict(component) if isinstance(component, dict) else component
+            if not isinstance(copied, dict):
+                out.append(copied)
+                continue
+            example = copied.get("example")
+            urls = example.get("header_handle") if isinstance(example, dict) else None
+            if str(copied.get("type", "")).upper() == "HEADER" and isinstance(urls, list) and urls and isinstance(urls[0], str):
+                data = fetch(urls[0])
+                kind = media.sniff(data[:16])
+                if kind is None:
+                    raise ReconcilerError(f"the media of {stem} is not JPEG, PNG, MP4 or PDF; not imported")
+                path = os.path.join(media_dir, f"{stem}.{EXTENSIONS[kind]}")
+                pathlib.Path(path).write_bytes(data)
+                written.append(path)
+                copied["example"] = {"header_file": os.path.relpath(path, relative_to)}
+            if isinstance(copied.get("cards"), list):
+                copied["cards"] = [dict(card, components=list(saved(card.get("components") or [], f"{stem}_card{number + 1}")))
+                                   if isinstance(card, dict) else card for number, card in enumerate(copied["cards"])]
+            out.append(copied)
+        return tuple(out)
+
+    templates = tuple(dataclasses.replace(current, template=dataclasses.replace(
+        current.template, components=saved(current.template.components, f"{current.template.name}_{current.template.language}")))
+        for current in live.templates)
+    return dataclasses.replace(live, templates=templates), written
 
 
 def to_yaml(config: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import controls, routes, uploads
+from . import controls, routes, templates, uploads
 from . import params as p
 from .errors import GraphError, internal_error, invalid_parameter
 from .faults import Fault, Faults, RawReply, answer
@@ -131,6 +131,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if url.path.startswith("/_emulator"):
             self._send(self._control(url, raw))
+            return
+        if url.path.startswith(templates.MEDIA_PATH + "/") and self.command == "GET":
+            self._media(url.path[len(templates.MEDIA_PATH) + 1:], world)
             return
         try:
             request = self._request(url, raw)
@@ -310,6 +313,21 @@ class Handler(BaseHTTPRequestHandler):
             entry["note"] = note
         with self.server.log_lock:
             self.server.log.append(entry)
+
+    def _media(self, name: str, world: World) -> None:
+        """Uploaded media at the URL template reads give, as Meta's CDN serves it: no token (a CDN
+        URL is fetched as is); an unknown name is a plain 404."""
+        with world.lock:
+            found = templates.media_file(world, name)
+        if found is None:
+            self._send(RawReply("Not found", 404, content_type="text/plain"))
+            return
+        data, file_type = found
+        self.send_response(200)
+        self.send_header("Content-Type", file_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send(self, reply: Reply) -> None:
         if isinstance(reply, RawReply):

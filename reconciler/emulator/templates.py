@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import math
 from typing import Any
@@ -197,7 +199,7 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     category = content.check_category(params.get("category"))
     parameter_format = content.check_parameter_format(params.get("parameter_format"))
     requested = p.structured(params, "components")
-    components = content.check_components(requested, category, parameter_format)
+    components = content.check_components(requested, category, parameter_format, media_base=f"{request.base_url}{MEDIA_PATH}")
     _check_handles(world, requested)
     if world.find_template(waba_id, name, language):
         raise invalid_parameter(
@@ -314,7 +316,7 @@ def edit_template(world: World, request: Request, template: dict[str, Any]) -> R
     components = template["components"]
     if params.get("components") not in (None, ""):
         requested = p.structured(params, "components")
-        components = content.check_components(requested, category, parameter_format)
+        components = content.check_components(requested, category, parameter_format, media_base=f"{request.base_url}{MEDIA_PATH}")
         _check_handles(world, requested)
     elif parameter_format != template["parameter_format"]:
         components = content.check_components(components, category, parameter_format)
@@ -393,6 +395,18 @@ def _delete(world: World, waba_id: str, template: dict[str, Any], now: float) ->
     if lock > now:
         world.locks[waba_id][key] = max(world.locks[waba_id].get(key, 0.0), lock)
     world.remove_template(template)
+
+
+MEDIA_PATH = "/_media"  # where the emulator serves uploaded media, as Meta's CDN does
+
+
+def media_file(world: World, name: str) -> tuple[bytes, str] | None:
+    """The bytes and type of uploaded media by the name its CDN URL ends in, or None."""
+    digest = name.split(".", 1)[0]
+    for handle, info in world.handles.items():
+        if hashlib.sha256(handle.encode()).hexdigest()[:32] == digest and info.get("_bytes"):
+            return base64.b64decode(info["_bytes"]), str(info["file_type"])
+    return None
 
 
 def _check_handles(world: World, components: Any) -> None:

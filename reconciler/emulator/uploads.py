@@ -159,7 +159,7 @@ def handle_info(world: World, handle: str) -> dict[str, Any] | None:
     """What is known of an upload handle (``file_type``, ``file_length``, ``sha256``,
     ``created_time``, ...), or None for a handle no upload here produced."""
     info = world.handles.get(handle)
-    return dict(info) if info is not None else None
+    return {k: v for k, v in info.items() if not k.startswith("_")} if info is not None else None
 
 
 def _offset(request: Request) -> int:
@@ -189,6 +189,7 @@ def _finish(world: World, session: dict[str, Any]) -> str:
         "file_length": len(whole),
         "sha256": hashlib.sha256(whole).hexdigest(),
         "created_time": int(world.clock.now()),
+        "_bytes": base64.b64encode(whole).decode(),  # served at the CDN URL templates read back
     }
     return handle
 

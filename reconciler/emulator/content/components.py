@@ -12,11 +12,12 @@ from .buttons import check_buttons
 from .variables import VARIABLE_RE, component_text, refuse_leading_or_trailing, require_examples, variable_names
 
 HEADER_FORMATS = ("TEXT", "IMAGE", "VIDEO", "GIF", "DOCUMENT", "LOCATION")
+CDN = "https://scontent.whatsapp.net/v/t61.29466-34"  # where Meta's reads point; the server passes its own
 BODY_MAX, HEADER_TEXT_MAX, FOOTER_MAX = 1024, 60, 60
 
 
 def check_components(
-    components: Any, category: str, parameter_format: str
+    components: Any, category: str, parameter_format: str, media_base: str = CDN
 ) -> list[dict[str, Any]]:
     """Validate a components array and return it as Meta stores it."""
     if not isinstance(components, list) or not components:
@@ -44,11 +45,11 @@ def check_components(
         if authentication:
             stored.append(authentication_component(kind, component))
         elif kind == "CAROUSEL":
-            stored.append(_carousel(component, category, parameter_format))
+            stored.append(_carousel(component, category, parameter_format, media_base))
         elif kind == "LIMITED_TIME_OFFER":
             stored.append(_offer(component))
         elif kind == "HEADER":
-            stored.append(_header(component, category, parameter_format))
+            stored.append(_header(component, category, parameter_format, media_base))
         elif kind == "BODY":
             stored.append(_body(component, parameter_format))
         elif kind == "FOOTER":
@@ -73,7 +74,7 @@ def body_text(components: list[dict[str, Any]]) -> str:
 # --- one function per component kind -------------------------------------------------------
 
 
-def _header(component: dict[str, Any], category: str, parameter_format: str) -> dict[str, Any]:
+def _header(component: dict[str, Any], category: str, parameter_format: str, media_base: str = CDN) -> dict[str, Any]:
     stored = _upper(component, "type", "format")
     header_format = stored.get("format")
     if header_format not in HEADER_FORMATS:
@@ -105,7 +106,7 @@ def _header(component: dict[str, Any], category: str, parameter_format: str) -> 
                 errors.MISSING_FIELD,
             )
         # Meta keeps the media and answers reads with a CDN URL, never the handle sent.
-        stored["example"] = {"header_handle": [_cdn_url(h, header_format) for h in handles]}
+        stored["example"] = {"header_handle": [cdn_url(h, header_format, media_base) for h in handles]}
     return stored
 
 
@@ -184,7 +185,7 @@ def _offer(component: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
-def _carousel(component: dict[str, Any], category: str, parameter_format: str) -> dict[str, Any]:
+def _carousel(component: dict[str, Any], category: str, parameter_format: str, media_base: str) -> dict[str, Any]:
     cards = component.get("cards")
     if not isinstance(cards, list) or not CARDS_MIN <= len(cards) <= CARDS_MAX:
         raise invalid_parameter(f"A carousel has {CARDS_MIN} to {CARDS_MAX} cards.")
@@ -203,7 +204,7 @@ def _carousel(component: dict[str, Any], category: str, parameter_format: str) -
             if kind == "HEADER":
                 if str(card_component.get("format", "")).upper() not in ("IMAGE", "VIDEO"):
                     raise invalid_parameter("A card's header must be IMAGE or VIDEO.", errors.HEADER_FORMAT)
-                stored_inner.append(_header(card_component, category, parameter_format))
+                stored_inner.append(_header(card_component, category, parameter_format, media_base))
             elif kind == "BODY":
                 stored_inner.append(_body(card_component, parameter_format))
             else:
@@ -242,9 +243,15 @@ def _upper(component: dict[str, Any], *keys: str) -> dict[str, Any]:
     return stored
 
 
-def _cdn_url(handle: str, header_format: str) -> str:
+def cdn_url(handle: str, header_format: str, media_base: str = CDN) -> str:
+    """Where Meta's reads say the media is: a URL under ``media_base`` named by the handle's
+    digest (``media_name``); the emulator serves the uploaded bytes there."""
     if handle.startswith("https://"):
         return handle
+    return f"{media_base}/{media_name(handle, header_format)}"
+
+
+def media_name(handle: str, header_format: str) -> str:
     digest = hashlib.sha256(handle.encode()).hexdigest()[:32]
     extension = {"IMAGE": "jpg", "VIDEO": "mp4", "GIF": "mp4", "DOCUMENT": "pdf"}[header_format]
-    return f"https://scontent.whatsapp.net/v/t61.29466-34/{digest}.{extension}"
+    return f"{digest}.{extension}"
