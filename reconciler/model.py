@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,6 +226,7 @@ class LiveAccount:
 
 
 MEDIA_FORMATS = frozenset({"IMAGE", "VIDEO", "GIF", "DOCUMENT"})
+OTP_PAGE = "whatsapp.com/otp/code"  # where Meta points an authentication template's OTP button
 
 
 def media_headers(components: tuple[dict[str, Any], ...] | list[Any]) -> list[dict[str, Any]]:
@@ -251,11 +253,15 @@ def canonical_components(components: tuple[dict[str, Any], ...] | list[dict[str,
 def _component(component: dict[str, Any], category: str) -> dict[str, Any]:
     kind = str(component.get("type", "")).upper()
     if category == "AUTHENTICATION":
-        # Meta writes the body and footer texts of authentication templates itself.
+        # Meta writes the body and footer texts of authentication templates itself, and reads the
+        # OTP button back as a URL button to its code page: compared by what is declared.
         if kind == "BODY":
             return {"type": kind, "add_security_recommendation": bool(component.get("add_security_recommendation", False))}
         if kind == "FOOTER":
             return _compact({"type": kind, "code_expiration_minutes": component.get("code_expiration_minutes")})
+        if kind == "BUTTONS":
+            return {"type": kind, "buttons": [{"type": "OTP", "otp_type": otp} if (otp := otp_type_of(b)) else _button(b)
+                                              for b in component.get("buttons") or [] if isinstance(b, dict)]}
     if kind == "HEADER":
         header_format = str(component.get("format", "")).upper()
         if header_format != "TEXT":
@@ -283,6 +289,18 @@ def _component(component: dict[str, Any], category: str) -> dict[str, Any]:
         offer: dict[str, Any] = given if isinstance(given, dict) else {}
         return {"type": kind, "limited_time_offer": {"text": offer.get("text"), "has_expiration": bool(offer.get("has_expiration", False))}}
     return _compact(dict(component, type=kind))
+
+
+def otp_type_of(button: dict[str, Any]) -> str | None:
+    """The OTP type of an authentication button: declared (type OTP) or as Meta reads it back (a
+    URL button to its code page, the type in the URL's query); None for any other button."""
+    if str(button.get("type", "")).upper() == "OTP":
+        return str(button.get("otp_type") or "").upper() or None
+    url = str(button.get("url") or "")
+    if str(button.get("type", "")).upper() == "URL" and OTP_PAGE in url:
+        found = re.search(r"[?&]otp_type=([A-Za-z_]+)", url)
+        return found.group(1).upper() if found else None
+    return None
 
 
 def _example(example: Any, field: str, nested: bool) -> dict[str, Any] | None:

@@ -126,3 +126,6 @@ def test_authentication_template_gets_meta_text(graph):
     stored = graph.get(created.json()["id"]).json()
     assert "verification code" in stored["components"][0]["text"]
     assert stored["components"][1]["text"] == "This code expires in 5 minutes."
+    # Meta's guide: the OTP button is read back as a URL button to its code page.
+    [button] = stored["components"][2]["buttons"]
+    assert button["type"] == "URL" and button["url"].startswith("https://www.whatsapp.com/otp/code/?otp_type=COPY_CODE")

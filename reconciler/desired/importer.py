@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from ..errors import ReconcilerError
-from ..model import BUTTON_KEYS, LiveAccount, LiveTemplate
+from ..model import BUTTON_KEYS, LiveAccount, LiveTemplate, otp_type_of
 from . import media
 
 COMPONENT_KEYS = ("type", "format", "text", "example", "add_security_recommendation", "code_expiration_minutes", "buttons",
@@ -314,12 +314,26 @@ def _templates(live: Sequence[LiveTemplate]) -> dict[str, Any]:
     return out
 
 
+def _otp_button(button: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "OTP", "otp_type": otp_type_of(button)}
+    for key in ("text", "autofill_text", "supported_apps", "zero_tap_terms_accepted"):
+        if button.get(key) not in (None, "", []):
+            out[key] = button[key]
+    if out["otp_type"] == "ZERO_TAP":
+        out["zero_tap_terms_accepted"] = True  # Meta creates no zero-tap template without it
+    return out
+
+
 def _component(component: dict[str, Any], category: str) -> dict[str, Any]:
     kind = str(component.get("type", "")).upper()
     if category == "AUTHENTICATION" and kind in ("BODY", "FOOTER"):
         # Meta writes these texts itself and refuses them on create.
         keep = ("type", "add_security_recommendation") if kind == "BODY" else ("type", "code_expiration_minutes")
         return {k: component[k] for k in keep if component.get(k) is not None} | {"type": kind}
+    if category == "AUTHENTICATION" and kind == "BUTTONS":
+        # Read back as a URL button to Meta's code page; declared (and created) as the OTP button it is.
+        return {"type": kind, "buttons": [_otp_button(b) if otp_type_of(b) else {k: b[k] for k in BUTTON_KEYS if b.get(k) not in (None, "")}
+                                          for b in component.get("buttons") or [] if isinstance(b, dict)]}
     out = {k: component[k] for k in COMPONENT_KEYS if component.get(k) not in (None, "", [], {})}
     out["type"] = kind
     if isinstance(out.get("example"), dict):

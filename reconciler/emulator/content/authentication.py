@@ -9,6 +9,7 @@ from ..errors import invalid_parameter
 from .buttons import BUTTON_TEXT_MAX
 
 OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
+OTP_PAGE = "https://www.whatsapp.com/otp/code/"
 
 
 def authentication_component(kind: str, component: dict[str, Any]) -> dict[str, Any]:
@@ -60,5 +61,15 @@ def authentication_component(kind: str, component: dict[str, Any]) -> dict[str, 
     for key, most in (("text", BUTTON_TEXT_MAX), ("autofill_text", BUTTON_TEXT_MAX), ("package_name", 224)):
         if isinstance(button.get(key), str) and len(button[key]) > most:
             raise invalid_parameter(f"{key} is limited to {most} characters.", errors.TOO_LONG)
-    button.update(type="OTP", otp_type=otp_type)
-    return {"type": "BUTTONS", "buttons": [button]}
+    # Meta stores the OTP button as a URL button to its own code page (its authentication template
+    # guide says the button comes back as type URL). Whether supported_apps come back too is not
+    # documented: kept (lenient), so that a one-tap template can be read back whole.
+    stored = {
+        "type": "URL",
+        "text": button.get("text") or "Copy code",
+        "url": f"{OTP_PAGE}?otp_type={otp_type}&code=otp{{{{1}}}}",
+        "example": [f"{OTP_PAGE}?otp_type={otp_type}&code=otp123456"],
+    }
+    if button.get("supported_apps"):
+        stored["supported_apps"] = button["supported_apps"]
+    return {"type": "BUTTONS", "buttons": [stored]}
