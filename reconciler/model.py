@@ -30,6 +30,11 @@ EDITABLE = frozenset({"APPROVED", "REJECTED", "PAUSED"})  # Meta's edit endpoint
 DELETED_STATUSES = frozenset({"DELETED", "PENDING_DELETION"})  # gone, whatever a listing shows
 
 
+def canonical_inputs(inputs: dict[str, Any]) -> str | None:
+    """Library template inputs as one canonical JSON text (how a Template holds them), or None."""
+    return json.dumps(inputs, sort_keys=True, separators=(",", ":")) if inputs else None
+
+
 def template_key(name: str, language: str) -> str:
     return f"template.{name}[{language}]"
 
@@ -52,6 +57,10 @@ class Template:
     origin: str | None = field(default=None, compare=False)
     # message_send_ttl_seconds; None: not declared (Meta's default for the category applies).
     ttl: int | None = None
+    # From Meta's template library: its name, and (declared side only: Meta does not read them
+    # back) the inputs, as a JSON text. Meta writes the components, so they are not compared.
+    library: str | None = None
+    library_inputs: str | None = None
 
     @property
     def media_digest(self) -> str | None:
@@ -59,6 +68,8 @@ class Template:
         never with live state: Meta answers a CDN URL, not the file."""
         digests = [str(example["header_file_sha256"]) for component in media_headers(self.components)
                    if isinstance(example := component.get("example"), dict) and example.get("header_file_sha256")]
+        if self.library_inputs:  # Meta reads library inputs back no more than files
+            digests.append(hashlib.sha256(self.library_inputs.encode()).hexdigest())
         return hashlib.sha256("\n".join(digests).encode()).hexdigest() if digests else None
 
     @property
@@ -67,6 +78,8 @@ class Template:
 
     def content(self) -> dict[str, Any]:
         """What is compared: the canonical form of everything a user declares."""
+        if self.library is not None:
+            return {"category": self.category, "library_template_name": self.library, "message_send_ttl_seconds": self.ttl}
         return {
             "category": self.category,
             "parameter_format": self.parameter_format,
@@ -82,13 +95,21 @@ class Template:
             "category": self.category,
             "parameter_format": self.parameter_format,
             "components": [dict(c) for c in self.components],
-        } | ({"message_send_ttl_seconds": self.ttl} if self.ttl is not None else {})
+        } | ({"message_send_ttl_seconds": self.ttl} if self.ttl is not None else {}) | self._library_fields()
+
+    def _library_fields(self) -> dict[str, Any]:
+        if self.library is None:
+            return {}
+        return {"library_template_name": self.library, **(json.loads(self.library_inputs) if self.library_inputs else {})}
 
     def create_request(self) -> dict[str, Any]:
-        """The create call's body: positional, Meta's default, is left unsaid."""
+        """The create call's body: positional, Meta's default, is left unsaid; a library
+        template sends its name and inputs, and no components (Meta writes them)."""
         body = self.payload()
         if self.parameter_format == "POSITIONAL":
             del body["parameter_format"]
+        if self.library is not None:
+            del body["components"]
         return body
 
 

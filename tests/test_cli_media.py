@@ -59,7 +59,7 @@ def test_a_template_made_elsewhere_is_not_comparable_and_not_a_change(load, waba
     load(seed_with([template("spring_sale", category="MARKETING", components=[header, body("Hi {{1}}, the spring sale starts today.", "Ann")])]))
     result = wabactl("plan", banner_config(tmp_path), "--detailed-exitcode")
     assert result.exit_code == 0, result.output
-    assert "its header media cannot be compared (wabactl has no record of uploading it)" in result.output
+    assert "its header media (or library inputs) cannot be compared" in result.output
 
 
 def test_a_cut_upload_resumes_from_meta_s_offset(load, wabactl, tmp_path):

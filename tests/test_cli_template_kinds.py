@@ -126,3 +126,40 @@ def test_meta_s_rules_for_each_kind_are_checked_at_file_and_line(load, wabactl, 
     assert message in result.stderr and "c.yaml, line " in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert graph.log() == []  # nothing was asked of the Graph API
+
+
+LIBRARY = {"delivery_news": {"category": "UTILITY", "library_template_name": "delivery_update_1",
+                             "library_template_body_inputs": {"add_track_package_link": True},
+                             "languages": {"en_US": {}}}}
+
+
+def test_a_library_template_is_created_by_name_and_converges_and_imports(load, wabactl, tmp_path):
+    graph = load(seed_with())
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": LIBRARY}})
+    applied = wabactl("apply", path, "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    [create] = [e for e in graph.calls() if e["method"] == "POST" and e["path"].endswith("/message_templates")]
+    assert create["params"]["library_template_name"] == "delivery_update_1" and "components" not in create["params"]
+    row = graph.get(f"{WABA}/message_templates", fields="name,status,components,library_template_name").json()["data"][0]
+    assert row["status"] == "APPROVED" and row["library_template_name"] == "delivery_update_1" and row["components"]
+    assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0  # Meta's components are not compared
+    changed = {"delivery_news": {**LIBRARY["delivery_news"], "library_template_body_inputs": {"add_track_package_link": False}}}
+    planned = wabactl("plan", write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": changed}}), "--format", "json")
+    [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
+    assert change["action"] == "blocked"  # other inputs: made again, which an APPROVED template's name lock forbids
+    imported = tmp_path / "imported.yaml"
+    assert wabactl("import", "--waba", WABA, "--account", "acme", "-o", str(imported)).exit_code == 0
+    held = yaml.safe_load(imported.read_text())["accounts"]["acme"]["templates"]["delivery_news"]
+    assert held == {"category": "UTILITY", "library_template_name": "delivery_update_1", "languages": {"en_US": {}}}
+    assert wabactl("plan", str(imported), "--detailed-exitcode").exit_code == 0
+
+
+def test_a_library_template_with_components_or_a_marketing_one_is_refused(load, wabactl, tmp_path):
+    graph = load(seed_with())
+    bad = {"delivery_news": {**LIBRARY["delivery_news"], "category": "MARKETING",
+                             "languages": {"en_US": {"components": [body("Hello {{1}} there.", "Ann")]}}}}
+    result = wabactl("plan", write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": bad}}))
+    assert result.exit_code == 1
+    assert "templates from Meta's library are UTILITY or AUTHENTICATION" in result.stderr
+    assert "a template from Meta's library takes no components" in result.stderr
+    assert graph.log() == []

@@ -35,7 +35,7 @@ JSON_EDGES = {
     "reconciler.schemas": "the JSON Schema files",
     "reconciler.graph.client": "Graph answers",
     "reconciler.graph.throttle": "the usage headers (X-App-Usage, X-Business-Use-Case-Usage)",
-    "reconciler.model": "the digest of live state a saved plan is checked against",
+    "reconciler.model": "the digest of live state a saved plan is checked against; library template inputs as canonical text",
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, Problem
-from ..model import AccountSettings, DesiredAccount, DesiredState, Fleet, Template, User, WabaFilter
+from ..model import AccountSettings, DesiredAccount, DesiredState, Fleet, Template, User, WabaFilter, canonical_inputs
 from . import media
 from . import sets as sets_of
 from .content import check_template, check_ttl
@@ -192,18 +192,23 @@ class _Expander:
         category = str(raw["category"])
         parameter_format = str(raw.get("parameter_format", "POSITIONAL"))
         ttl = raw.get("message_send_ttl_seconds")
+        library, library_inputs = _library(entry, raw, self.problems)
         wrong_ttl = check_ttl(category, ttl)
         if wrong_ttl is not None:
             self.problems.append(entry.source.document.problem(entry.path + ("message_send_ttl_seconds",), f"template {entry.name}: {wrong_ttl}"))
         templates = []
         folder = os.path.dirname(entry.source.document.file)
         for language, body in raw["languages"].items():
-            key = hashlib.blake2b(repr((entry.name, language, category, parameter_format, entry.origin, ttl, folder,
-                                        body["components"])).encode(), digest_size=16).digest()
+            declared = body.get("components") or []
+            key = hashlib.blake2b(repr((entry.name, language, category, parameter_format, entry.origin, ttl, folder, library, library_inputs,
+                                        declared)).encode(), digest_size=16).digest()
             known = self._by_content.get(key)
             if known is None:
-                components, media_problems = _with_media(body["components"], folder)
-                known = self._by_content[key] = (media_problems + check_template(category, parameter_format, components), Template(
+                components, media_problems = _with_media(declared, folder)
+                found = media_problems + (_library_problems(declared) if library else
+                                          check_template(category, parameter_format, components) if declared else
+                                          [((), "give components (or library_template_name, for a template from Meta's library)")])
+                known = self._by_content[key] = (found, Template(
                     name=entry.name,
                     language=language,
                     category=category.upper(),
@@ -211,6 +216,8 @@ class _Expander:
                     components=tuple(normalise_component(c) for c in components),
                     origin=entry.origin,
                     ttl=ttl,
+                    library=library,
+                    library_inputs=library_inputs,
                 ))
             found, template = known
             where = entry.path + ("languages", language, "components")
@@ -218,6 +225,28 @@ class _Expander:
                 self.problems.append(entry.source.document.problem(where + path, f"template {entry.name}[{language}]: {message}"))
             templates.append(template)
         return templates
+
+
+LIBRARY_INPUTS = ("library_template_body_inputs", "library_template_button_inputs")
+
+
+def _library(entry: sets_of.Entry, raw: Mapping[str, Any], problems: list[Problem]) -> tuple[str | None, str | None]:
+    """A template from Meta's library: its name, and its inputs as one canonical JSON text."""
+    name = raw.get("library_template_name")
+    if name is None:
+        for key in LIBRARY_INPUTS:
+            if key in raw:
+                problems.append(entry.source.document.problem(entry.path + (key,), f"template {entry.name}: {key} needs library_template_name"))
+        return None, None
+    if str(raw["category"]).upper() not in ("UTILITY", "AUTHENTICATION"):
+        problems.append(entry.source.document.problem(entry.path + ("category",),
+                                                      f"template {entry.name}: templates from Meta's library are UTILITY or AUTHENTICATION"))
+    inputs = {key: raw[key] for key in LIBRARY_INPUTS if key in raw}
+    return str(name), canonical_inputs(inputs)
+
+
+def _library_problems(components: list[Any]) -> list[tuple[Path, str]]:
+    return [((), "a template from Meta's library takes no components: Meta writes them from the library and the inputs")] if components else []
 
 
 def _with_media(components: list[Any], folder: str) -> tuple[list[Any], list[tuple[Path, str]]]:
@@ -266,7 +295,7 @@ def _translation_problems(source: sets_of.Declared, broken: set[tuple[str, Path]
     translation of a template agreeing with the others where Meta's sending code depends on it."""
     declared = sets_of.templates_of(source)
     templates = [
-        Template(name, language, str(raw["category"]).upper(), tuple(normalise_component(c) for c in body["components"]),
+        Template(name, language, str(raw["category"]).upper(), tuple(normalise_component(c) for c in body.get("components") or []),
                  str(raw.get("parameter_format", "POSITIONAL")).upper())
         for name, raw in declared.items() if (source.document.file, source.path + ("templates", name)) not in broken
         for language, body in raw["languages"].items()

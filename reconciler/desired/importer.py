@@ -308,6 +308,10 @@ def _templates(live: Sequence[LiveTemplate]) -> dict[str, Any]:
         if len(ttls[template.name]) == 1 and template.ttl is not None:  # one value for all its languages: the config holds one
             entry["message_send_ttl_seconds"] = template.ttl
         languages = entry.setdefault("languages", {})
+        if template.library is not None:  # Meta writes its components from the library; its inputs are not read back
+            entry["library_template_name"] = template.library
+            languages[template.language] = {}
+            continue
         languages[template.language] = {
             "components": [_escaped(_component(c, template.category)) for c in template.components]
         }

@@ -9,7 +9,7 @@ import json
 import math
 from typing import Any
 
-from . import content, errors, paging, uploads
+from . import content, errors, library, paging, uploads
 from . import params as p
 from .errors import GraphError, invalid_parameter
 from .params import Reply, Request
@@ -198,9 +198,17 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     language = content.check_language(params.get("language"))
     category = content.check_category(params.get("category"))
     parameter_format = content.check_parameter_format(params.get("parameter_format"))
-    requested = p.structured(params, "components")
-    components = content.check_components(requested, category, parameter_format, media_base=f"{request.base_url}{MEDIA_PATH}")
-    _check_handles(world, requested)
+    library_name = params.get("library_template_name")
+    if library_name not in (None, ""):
+        # From Meta's template library: no components (Meta writes them), approved at once.
+        if params.get("components") not in (None, "", []):
+            raise invalid_parameter("A template from the template library takes no components.")
+        components = library.expand(library_name, category, p.structured(params, "library_template_body_inputs"),
+                                    p.structured(params, "library_template_button_inputs"))
+    else:
+        requested = p.structured(params, "components")
+        components = content.check_components(requested, category, parameter_format, media_base=f"{request.base_url}{MEDIA_PATH}")
+        _check_handles(world, requested)
     if world.find_template(waba_id, name, language):
         raise invalid_parameter(
             f"There is already {language} content for this template. "
@@ -227,7 +235,7 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
             errors.TEMPLATE_LIMIT,
             "Message Template Limit Exceeded",
         )
-    instant = category == "AUTHENTICATION" and settings.instant_authentication_approval
+    instant = (category == "AUTHENTICATION" and settings.instant_authentication_approval) or library_name not in (None, "")
     template: dict[str, Any] = {
         "id": world.new_id(),
         "name": name,
@@ -246,6 +254,8 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
     ttl = params.get("message_send_ttl_seconds")
     if ttl not in (None, ""):
         template["message_send_ttl_seconds"] = content.check_ttl(ttl, category)
+    if library_name not in (None, ""):
+        template["library_template_name"] = library_name
     template["category"] = world.category_at_create(template)
     world.add_template(template)
     world.creations[waba_id].append(now)

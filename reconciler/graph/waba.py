@@ -23,7 +23,7 @@ from .client import GraphClient
 
 TEMPLATE_FIELDS = (
     "id,name,language,category,status,components,parameter_format,previous_category,"
-    "correct_category,rejected_reason,quality_score,message_send_ttl_seconds"
+    "correct_category,rejected_reason,quality_score,message_send_ttl_seconds,library_template_name"
 )
 USER_FIELDS = "id,name,tasks"
 SUMMARY = "total_count,message_template_count,message_template_limit"
@@ -133,6 +133,7 @@ def live_template(row: dict[str, Any], path: str = "message_templates") -> LiveT
         parameter_format=(_text(row, "parameter_format", path, required=False) or "POSITIONAL").upper(),
         components=tuple(components),
         ttl=_ttl(row, path),
+        library=_text(row, "library_template_name", path, required=False),
     )
     quality = row.get("quality_score")
     return LiveTemplate(

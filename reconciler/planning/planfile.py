@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import PlanFileError
-from ..model import LiveTemplate, Template, User
+from ..model import LiveTemplate, Template, User, canonical_inputs
 from ..schemas import dumps_checked, problems
 from .plan import AccountFailure, AccountPlan, Action, After, Before, Change, FleetFound, Limits, Plan, Source, Usage
 
@@ -161,8 +161,10 @@ def _fields(kind: Any, raw: dict[str, Any]) -> Any:
 
 
 def _template(raw: dict[str, Any]) -> Template:
+    inputs = {key: raw[key] for key in ("library_template_body_inputs", "library_template_button_inputs") if key in raw}
     return Template(raw["name"], raw["language"], raw["category"], tuple(raw["components"]), raw["parameter_format"], raw.get("set"),
-                    raw.get("message_send_ttl_seconds"))
+                    raw.get("message_send_ttl_seconds"), raw.get("library_template_name"),
+                    canonical_inputs(inputs))
 
 
 def _live_template(raw: dict[str, Any]) -> LiveTemplate:

@@ -123,6 +123,8 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
         return Change(account, key, Action.BLOCKED, before, after,
                       reason=f"{wanted.name} is protected; remove it from protect to change it")
     on_change = desired.on_change_for(wanted.name)
+    if on_change == "edit" and (wanted.library or current.template.library):
+        on_change = "replace"  # a library template is Meta's text: it is made again, not edited
     if current.status == "DISABLED":
         return Change(account, key, Action.BLOCKED, before, after,
                       reason="DISABLED templates cannot be edited or deleted; declare the content under a new name")
@@ -154,8 +156,8 @@ def _media_changed(key: str, wanted: Template, uploaded: str | None, warnings: l
     if digest is None:
         return False
     if uploaded is None:
-        warnings.append(f"{key}: its header media cannot be compared (wabactl has no record of uploading it); "
-                        "assumed unchanged. A change to the template uploads the file and records it")
+        warnings.append(f"{key}: its header media (or library inputs) cannot be compared: Meta does not read them back and "
+                        "wabactl has no record of sending them; assumed unchanged. A change to the template sends them and records it")
         return False
     return uploaded != digest
 
