@@ -161,7 +161,7 @@ def _fields(kind: Any, raw: dict[str, Any]) -> Any:
 
 
 def _template(raw: dict[str, Any]) -> Template:
-    inputs = {key: raw[key] for key in ("library_template_body_inputs", "library_template_button_inputs") if key in raw}
+    inputs: dict[str, Any] = {key: raw[key] for key in ("library_template_body_inputs", "library_template_button_inputs") if key in raw}
     return Template(raw["name"], raw["language"], raw["category"], tuple(raw["components"]), raw["parameter_format"], raw.get("set"),
                     raw.get("message_send_ttl_seconds"), raw.get("library_template_name"),
                     canonical_inputs(inputs))
