@@ -111,6 +111,12 @@ BAD = {
         {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "This offer ends on Sunday"}}, body("Good news {{1}}: 20% off.", "Ann"),
         {"type": "BUTTONS", "buttons": [{"type": "URL", "text": "Shop", "url": "https://shop.example.com/"}]}]),
         "the offer text is at most 16 characters (has 25)"),
+    "a catalog with a header": (with_components([{"type": "HEADER", "format": "TEXT", "text": "New in"}, body("Hello {{1}}, see our catalog.", "Ann"),
+                                                 {"type": "BUTTONS", "buttons": [{"type": "CATALOG", "text": "View catalog"}]}]),
+                                "a catalog template has no header"),
+    "a multi-product without its text header": (with_components([body("Hello {{1}}, see these items.", "Ann"),
+                                                                  {"type": "BUTTONS", "buttons": [{"type": "MPM", "text": "View items"}]}]),
+                                                "a multi-product template needs a TEXT header"),
     "a marketing ttl too short": (with_components([body("Good news {{1}}: 20% off.", "Ann")], message_send_ttl_seconds=600),
                                   "message_send_ttl_seconds for MARKETING templates is 43200 to 2592000 seconds"),
 }
@@ -163,3 +169,20 @@ def test_a_library_template_with_components_or_a_marketing_one_is_refused(load, 
     assert "templates from Meta's library are UTILITY or AUTHENTICATION" in result.stderr
     assert "a template from Meta's library takes no components" in result.stderr
     assert graph.log() == []
+
+
+def test_legacy_categories_and_rows_being_deleted_neither_crash_nor_flap(load, wabactl, tmp_path):
+    from conftest import template
+    live = [template("hello_world", previous_category="ACCOUNT_UPDATE"),  # a pre-2023 category, kept by Meta in previous_category
+            template("old_notice", status="PENDING_DELETION"), template("older_notice", status="DELETED")]
+    graph = load(seed_with(live))
+    listed = {row["name"] for row in graph.get(f"{WABA}/message_templates").json()["data"]}
+    assert listed == {"hello_world", "old_notice"}  # Meta lists a row while its deletion drains
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {
+        "hello_world": {"category": "UTILITY", "languages": {"en_US": {"components": [body("Your order {{1}} ships today.", "#1")]}}}}}},
+        {"prune": {"templates": True}})
+    for _ in range(2):
+        planned = wabactl("plan", path, "--detailed-exitcode")
+        assert planned.exit_code == 0, planned.output  # nothing to delete: the rows are gone already
+    drift = wabactl("drift", path)
+    assert drift.exit_code == 0, drift.output

@@ -219,7 +219,22 @@ class _Checker:
     # --- carousel and limited-time offer (Meta: marketing templates of their own shape) -----------
 
     def _kind_rules(self, kinds: list[str], components: list[Any]) -> Findings:
-        """What a CAROUSEL or LIMITED_TIME_OFFER component asks of the template around it."""
+        """What a CAROUSEL or LIMITED_TIME_OFFER component, or a CATALOG or MPM button, asks of the
+        template around it."""
+        buttons = [str(b.get("type", "")).upper() for c in components if isinstance(c, dict) and str(c.get("type", "")).upper() == "BUTTONS"
+                   for b in c.get("buttons") or [] if isinstance(b, dict)]
+        headers = [str(c.get("format", "")).upper() for c in components if isinstance(c, dict) and str(c.get("type", "")).upper() == "HEADER"]
+        for kind in ("CATALOG", "MPM"):
+            if kind not in buttons:
+                continue
+            if self.category != "MARKETING":
+                yield (), f"{kind} buttons belong to MARKETING templates"
+            if buttons != [kind]:
+                yield (), f"a {kind} template has that one button and no other"
+            if kind == "CATALOG" and headers:
+                yield (), "a catalog template has no header: Meta shows the catalog's thumbnail"
+            if kind == "MPM" and headers != ["TEXT"]:
+                yield (), "a multi-product template needs a TEXT header"
         for kind in ("CAROUSEL", "LIMITED_TIME_OFFER"):
             if kind in kinds and self.category != "MARKETING":
                 yield (), f"{kind} templates are MARKETING templates"

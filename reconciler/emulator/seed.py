@@ -43,9 +43,9 @@ from .errors import GraphError
 from .settings import Settings
 from .state import Token, World
 
-TEMPLATE_STATUSES = (
-    "APPROVED", "ARCHIVED", "DISABLED", "IN_APPEAL", "LIMIT_EXCEEDED", "PAUSED", "PENDING",
-    "REJECTED",
+TEMPLATE_STATUSES = (  # Meta's status enum (its SDK's filter list); a seed may hold any of them
+    "APPROVED", "ARCHIVED", "DELETED", "DISABLED", "IN_APPEAL", "LIMIT_EXCEEDED", "PAUSED", "PENDING",
+    "PENDING_DELETION", "REJECTED",
 )
 WABA_DEFAULTS: dict[str, Any] = {
     "currency": "USD",

@@ -117,6 +117,14 @@ class World:
         rows.sort(key=lambda t: int(t["id"]), reverse=True)
         return rows
 
+    def listed_of(self, waba_id: str, statuses: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """What a listing holds, newest first: the live templates and those PENDING_DELETION (Meta
+        lists them while their undelivered messages drain); DELETED ones only when ``statuses``
+        asks for them (whether Meta lists them unasked is not documented)."""
+        rows = [t for t in self.by_waba.get(waba_id, {}).values() if t["status"] != "DELETED" or "DELETED" in statuses]
+        rows.sort(key=lambda t: int(t["id"]), reverse=True)
+        return rows
+
     def find_template(self, waba_id: str, name: str, language: str) -> dict[str, Any] | None:
         for template in self.templates_of(waba_id):
             if template["name"] == name and template["language"] == language:

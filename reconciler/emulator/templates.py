@@ -36,7 +36,8 @@ def public(template: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_templates(world: World, request: Request, waba_id: str) -> Reply:
-    rows = _filtered(world.templates_of(waba_id), request.params)
+    asked = {str(v).upper() for v in p.string_list(request.params, "status") or []}
+    rows = _filtered(world.listed_of(waba_id, frozenset(asked)), request.params)
     wanted = p.requested_fields(request.params)
     chunk, links = paging.page(rows, request, world.settings, key=lambda t: -int(t["id"]))
     body: dict[str, Any] = {

@@ -155,6 +155,18 @@ def _marketing_shapes(by_type: dict[str, dict[str, Any]], category: str) -> None
     for kind in ("CAROUSEL", "LIMITED_TIME_OFFER"):
         if kind in by_type and category != "MARKETING":
             raise invalid_parameter(f"{kind} templates must be in the MARKETING category.")
+    # Catalog and multi-product templates (Meta's pages): MARKETING, that one button alone; a
+    # catalog has no header (Meta shows the catalog), a multi-product one a TEXT header.
+    buttons = [str(b.get("type", "")).upper() for b in by_type.get("BUTTONS", {}).get("buttons") or [] if isinstance(b, dict)]
+    for kind in ("CATALOG", "MPM"):
+        if kind in buttons:
+            if category != "MARKETING" or buttons != [kind]:
+                raise invalid_parameter(f"A {kind} button is the only button of a MARKETING template.")
+            header = by_type.get("HEADER")
+            if kind == "CATALOG" and header is not None:
+                raise invalid_parameter("A catalog template has no header.", errors.HEADER_FORMAT)
+            if kind == "MPM" and (header is None or str(header.get("format", "")).upper() != "TEXT"):
+                raise invalid_parameter("A multi-product template needs a TEXT header.", errors.HEADER_FORMAT)
     if "CAROUSEL" in by_type and set(by_type) - {"BODY", "CAROUSEL"}:
         raise invalid_parameter("A carousel template holds a BODY and a CAROUSEL component only.")
     if "LIMITED_TIME_OFFER" not in by_type:
