@@ -379,7 +379,8 @@ def auth(paths: tuple[str, ...], fmt: str, accounts: tuple[str, ...], parallelis
 @click.option("-o", "--out", type=click.Path(),
               help="With --waba: write the YAML to this file instead of standard output. With --business alone: the directory to write into.")
 @click.option("--media-dir", type=click.Path(file_okay=False),
-              help="With --waba: download each media header's example into this directory and write header_file, so the config applies to another WABA.")
+              help="Download each media header's example into this directory (with --business, a folder per account) and write header_file, "
+                   "so the config applies to another WABA.")
 @parallelism_option
 @emulator_option
 @handle_errors
@@ -391,9 +392,7 @@ def import_(waba_id: str | None, business_id: str | None, owned: bool, client_wa
         raise click.UsageError("give --waba ID (one WABA) or --business ID alone (every WABA of the business)")
     if waba_id is None:
         assert business_id is not None
-        if media_dir is not None:
-            raise click.UsageError("--media-dir works with --waba (one WABA); with --business it is not supported yet")
-        return _import_business(business_id, owned, client_wabas, account, token_env, out, parallelism, emulator_seed)
+        return _import_business(business_id, owned, client_wabas, account, token_env, out, media_dir, parallelism, emulator_seed)
     if owned or client_wabas:
         raise click.UsageError("--owned and --client choose a business's WABAs: give --business ID without --waba")
     if out and os.path.isdir(out):
@@ -410,7 +409,7 @@ def import_(waba_id: str | None, business_id: str | None, owned: bool, client_wa
 
 
 def _import_business(business_id: str, owned: bool, client_wabas: bool, account: str | None, token_env: str, out: str | None,
-                     parallelism: int, emulator_seed: str | None) -> int:
+                     media_dir: str | None, parallelism: int, emulator_seed: str | None) -> int:
     """``import --business ID -o DIR``: one file per WABA, and sets.yaml for what they share."""
     if account:
         raise click.UsageError("--account names one WABA's account: give it with --waba")
@@ -419,7 +418,7 @@ def _import_business(business_id: str, owned: bool, client_wabas: bool, account:
     importer.refuse_existing(out)  # before any request
     listings = [listing for listing, chosen in (("owned", owned), ("client", client_wabas)) if chosen] or ["owned", "client"]
     with open_session(None, emulator_seed=emulator_seed, parallelism=parallelism) as run:
-        fleet = run.import_business(business_id, listings, token_env)
+        fleet = run.import_business(business_id, listings, token_env, media_dir, os.path.abspath(out))
     importer.write_files(out, fleet.files)
     shared = (f"{len(fleet.sets)} template set(s) in {importer.SETS_FILE} holding {fleet.shared} template(s) "
               f"in place of {fleet.replaced} account copies" if fleet.sets else "no template shared verbatim, so no template set")

@@ -429,7 +429,8 @@ class Session:
         return Imported(text, len({t.template.name for t in live.templates}), len(live.templates), len(live.users or ()))
 
     def import_business(self, business_id: str, listings: Sequence[str] = ("owned", "client"),
-                        token_env: str = config.DEFAULT_TOKEN_ENV) -> importer.ImportedFleet:
+                        token_env: str = config.DEFAULT_TOKEN_ENV, media_dir: str | None = None,
+                        relative_to: str = ".") -> importer.ImportedFleet:
         """Config files for every WABA the business lists (``owned``, ``client``), read
         ``parallelism`` at a time, users included; templates several accounts share verbatim go
         into template sets (``importer.share``). A WABA that cannot be read fails the import."""
@@ -456,6 +457,9 @@ class Session:
                                   + "\n".join(failed[:20]) + (f"\n  and {len(failed) - 20} more" if len(failed) > 20 else ""))
         named_env = token_env if token_env != config.DEFAULT_TOKEN_ENV else None
         read_ok = [(names[waba], live) for (waba, _), live in zip(wabas, lives, strict=True) if isinstance(live, LiveAccount)]
+        if media_dir is not None:  # one folder per account: two WABAs' banners of one name may differ
+            read_ok = [(name, importer.with_media_files(live, cdn.download, os.path.join(media_dir, name), relative_to)[0])
+                       for name, live in read_ok]
         return importer.fleet_import(read_ok, business_id, named_env)
 
     # --- plumbing ------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ elsewhere is said to be not comparable rather than shown as changed."""
 from __future__ import annotations
 
 import json
+import pathlib
 import shutil
 
 import pytest
 import yaml
 
-from conftest import APP, MEDIA, OTHER_WABA, TOKEN, WABA, body, seed_with, template, write_config
+from conftest import APP, BUSINESS, MEDIA, OTHER_WABA, TOKEN, WABA, body, seed_with, template, write_config
 
 
 def banner_config(tmp_path, on_change: str = "edit", name: str = "spring_sale") -> str:
@@ -134,3 +135,19 @@ def test_import_with_media_dir_then_apply_to_another_waba_converges(load, wabact
     created = [e for e in graph.calls() if e["method"] == "POST" and e["path"] == f"/v26.0/{OTHER_WABA}/message_templates"]
     assert len(created) == 1
     assert wabactl("plan", str(second), "--detailed-exitcode").exit_code == 0
+
+
+def test_import_business_with_media_dir_keeps_a_folder_per_account(load, wabactl, tmp_path):
+    load(seed_with())
+    path = banner_config(tmp_path)
+    spec = yaml.safe_load(open(path))
+    spec["accounts"]["partner"] = {**spec["accounts"]["acme"], "waba_id": OTHER_WABA}
+    pathlib.Path(path).write_text(yaml.safe_dump(spec))
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    out = tmp_path / "fleet"
+    result = wabactl("import", "--business", BUSINESS, "-o", str(out), "--media-dir", str(out / "media"))
+    assert result.exit_code == 0, result.output
+    files = sorted(p.relative_to(out).as_posix() for p in (out / "media").rglob("*.png"))
+    assert len(files) == 2 and len({f.split("/")[1] for f in files}) == 2  # one folder per account
+    assert all(f.endswith("/spring_sale_en_US.png") for f in files)
+    assert wabactl("plan", str(out), "--detailed-exitcode").exit_code == 0
