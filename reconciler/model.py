@@ -78,13 +78,16 @@ class Template:
 
     def content(self) -> dict[str, Any]:
         """What is compared: the canonical form of everything a user declares."""
+        # A TTL only where there is one: a digest over content (a saved plan's fingerprint) stays
+        # what it was for templates without one.
+        ttl = {"message_send_ttl_seconds": self.ttl} if self.ttl is not None else {}
         if self.library is not None:
-            return {"category": self.category, "library_template_name": self.library, "message_send_ttl_seconds": self.ttl}
+            return {"category": self.category, "library_template_name": self.library, **ttl}
         return {
             "category": self.category,
             "parameter_format": self.parameter_format,
             "components": canonical_components(self.components, self.category),
-            "message_send_ttl_seconds": self.ttl,
+            **ttl,
         }
 
     def payload(self) -> dict[str, Any]:
