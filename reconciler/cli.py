@@ -400,6 +400,9 @@ def import_(waba_id: str | None, business_id: str | None, owned: bool, client_wa
     with open_session(None, emulator_seed=emulator_seed) as run:
         imported = run.import_account(waba_id, business_id, account, token_env, media_dir,
                                       os.path.dirname(os.path.abspath(out)) if out else os.getcwd())
+    if imported.library:
+        echo_err(f"note: {imported.library} template(s) come from Meta's template library; Meta does not read back their inputs "
+                 "(library_template_body_inputs, library_template_button_inputs): add them to the config where they are not the defaults.")
     if out:
         pathlib.Path(out).write_text(imported.text, encoding="utf-8")
         echo_err(f"Wrote {out}: {imported.templates} template(s), {imported.languages} language(s), {imported.users} user(s).")

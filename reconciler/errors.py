@@ -93,6 +93,7 @@ class GraphError(ReconcilerError):
         # Minutes until access returns, from X-Business-Use-Case-Usage when the answer had it.
         self.regain_minutes = regain_minutes
         self.retry_after = retry_after  # seconds, from a Retry-After header
+        self.message = message  # Meta's words (masked), or what wabactl says of the failure
         facts = [f"HTTP {status}" if status is not None else "",
                  f"code {code}" + (f", subcode {subcode}" if subcode is not None else "") if code is not None else ""]
         said = ", ".join(fact for fact in facts if fact)

@@ -116,6 +116,11 @@ class AccountLedger:
         else:
             self.media[key] = digest
 
+    def forget(self, key: str) -> None:
+        """A deleted template's records: a template made again under its name starts afresh."""
+        self.media.pop(key, None)
+        self.recategorised.pop(key, None)
+
     def created_as(self, key: str, declared: str, given: str | None) -> None:
         """What category Meta gave a template it created: remembered only when not the declared one."""
         if given is None or given == declared:
@@ -228,13 +233,13 @@ def _account(entry: Any, where: str, problems: list[str]) -> AccountLedger | Non
                 account.locks[str(key)] = moment
     else:
         problems.append(f"{where} locks is not an object; ignored")
-    moved = entry.get("recategorised", {})
+    moved = entry.get("recategorised") or {}
     if isinstance(moved, dict) and all(isinstance(v, dict) and isinstance(v.get("declared"), str) and isinstance(v.get("given"), str)
                                        for v in moved.values()):
         account.recategorised = {str(k): (v["declared"], v["given"]) for k, v in moved.items()}
     else:
         problems.append(f"{where} recategorised is not an object of {{declared, given}}; ignored")
-    media = entry.get("media", {})
+    media = entry.get("media") or {}
     if isinstance(media, dict) and all(isinstance(v, str) for v in media.values()):
         account.media = {str(k): v for k, v in media.items()}
     else:

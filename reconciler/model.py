@@ -63,12 +63,13 @@ class Template:
     library_inputs: str | None = None
 
     @property
-    def media_digest(self) -> str | None:
-        """One digest over the header files it names (None: none). Compared through the ledger,
-        never with live state: Meta answers a CDN URL, not the file."""
+    def unread_digest(self) -> str | None:
+        """One digest over what is declared and Meta does not read back (None: nothing): the
+        header files it names (Meta answers a CDN URL) and library inputs. Compared through the
+        ledger's record of what wabactl last sent, never with live state."""
         digests = [str(example["header_file_sha256"]) for component in media_headers(self.components)
                    if isinstance(example := component.get("example"), dict) and example.get("header_file_sha256")]
-        if self.library_inputs:  # Meta reads library inputs back no more than files
+        if self.library_inputs:
             digests.append(hashlib.sha256(self.library_inputs.encode()).hexdigest())
         return hashlib.sha256("\n".join(digests).encode()).hexdigest() if digests else None
 
@@ -251,6 +252,7 @@ class LiveAccount:
 
 MEDIA_FORMATS = frozenset({"IMAGE", "VIDEO", "GIF", "DOCUMENT"})
 OTP_PAGE = "whatsapp.com/otp/code"  # where Meta points an authentication template's OTP button
+OTP_READ_BACK = ("text", "supported_apps")  # an OTP button's settings compared where a read gives them back
 
 
 def media_headers(components: tuple[dict[str, Any], ...] | list[Any]) -> list[dict[str, Any]]:
@@ -325,6 +327,29 @@ def otp_type_of(button: dict[str, Any]) -> str | None:
         found = re.search(r"[?&]otp_type=([A-Za-z_]+)", url)
         return found.group(1).upper() if found else None
     return None
+
+
+def otp_settings_differ(declared: Template, live: Template) -> bool:
+    """Whether an authentication template's OTP button declares a text or apps other than those
+    Meta reads back. Compared only where both sides give them: Meta rewrites the button (and says
+    nothing of reading supported_apps back), so a setting missing on either side is no change."""
+    if declared.category != "AUTHENTICATION":
+        return False
+    pairs = zip(_otp_buttons(declared.components), _otp_buttons(live.components), strict=False)
+    return any(key in mine and key in theirs and _settled(mine[key]) != _settled(theirs[key])
+               for mine, theirs in pairs for key in OTP_READ_BACK)
+
+
+def _otp_buttons(components: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    return [b for c in components if isinstance(c, dict) and str(c.get("type", "")).upper() == "BUTTONS"
+            for b in c.get("buttons") or [] if isinstance(b, dict) and otp_type_of(b)]
+
+
+def _settled(value: Any) -> Any:
+    """A setting in a comparable form: apps in package order, text as given."""
+    if isinstance(value, list):
+        return sorted(json.dumps(v, sort_keys=True) for v in value)
+    return value
 
 
 def _example(example: Any, field: str, nested: bool) -> dict[str, Any] | None:

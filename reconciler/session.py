@@ -28,7 +28,7 @@ from typing import TypeVar
 from . import ledger as ledgers
 from .applying import applier, review
 from .applying.result import ApplyResult
-from .desired import config, importer
+from .desired import config, importer, media
 from .desired.selection import Shard, fleet_keeps, in_shard, narrow, parse_shard
 from .endpoint import Target, graph_target, retry_policy, seconds_from
 from .errors import CredentialsError, GraphError, PlanFileError, ReconcilerError, StalePlanError, TokenError
@@ -42,10 +42,11 @@ from .graph.throttle import Throttle
 from .inputs import Ignore, changed_files, config_digests, ledger_file, load_desired
 from .ledger import Ledger
 from .ledgerlock import LedgerLock
-from .model import DesiredAccount, DesiredState, Fleet, LiveAccount
+from .model import DesiredAccount, DesiredState, Fleet, LiveAccount, Template
+from .model import media_headers as model_media_headers
 from .planning import preflight, safety
 from .planning.drift import DriftReport, Finding, Observed, account_findings, drift_report
-from .planning.plan import AccountFailure, AccountPlan, FleetFound, Plan, Source
+from .planning.plan import AccountFailure, AccountPlan, Action, FleetFound, Plan, Source
 from .planning.planner import assemble, plan_account
 from .planning.staleness import refuse_if_moved, refuse_if_older
 
@@ -65,6 +66,7 @@ class Imported:
     templates: int
     languages: int
     users: int
+    library: int = 0  # templates from Meta's library: their inputs are not read back, so not imported
 
 
 @dataclass(frozen=True)
@@ -213,20 +215,9 @@ class Session:
     def plan(self, desired: DesiredState, allow_destroy: bool = False) -> Plan:
         """Read live state, plan each account that could be read against it and the ledger, and
         check the plan's safety valves."""
-        self._refuse_uploads_without_app(desired)
         made, _ = self._read_and_plan(desired)
         safety.check(made, allow_destroy)
         return made
-
-    def _refuse_uploads_without_app(self, desired: DesiredState) -> None:
-        """Header files are uploaded through an app: without one named, stop before any request."""
-        fallback = self.environ.get(APP_ENV) or None  # set but empty: not set
-        if fallback is not None and not fallback.isdigit():
-            raise ReconcilerError(f"{APP_ENV} must be an app id (digits); got {fallback[:40]!r}")
-        missing = sorted(a.name for a in desired.accounts if not (a.app_id or fallback) and any(t.media_digest for t in a.templates))
-        if missing:
-            raise ReconcilerError(f"account{'s' if len(missing) > 1 else ''} {', '.join(missing[:10])} declare header_file, which is uploaded "
-                                  f"through a Meta app: set app_id in the config (account or defaults) or the environment variable {APP_ENV}")
 
     def _read_and_plan(self, desired: DesiredState, with_review: bool = False,
                        keep: Callable[[DesiredAccount, LiveAccount, AccountPlan], Value] | None = None) -> tuple[Plan, list[Value]]:
@@ -384,7 +375,10 @@ class Session:
 
     def apply(self, plan: Plan, options: applier.Options | None = None) -> ApplyResult:
         """Execute the plan; the ledger is written afterwards, whatever happened. A ledger that
-        cannot be written does not hide what was applied: the result says what went unrecorded."""
+        cannot be written does not hide what was applied: the result says what went unrecorded.
+        What Meta would refuse for certain in any write (a header file with no app to upload it
+        through, a URL given as a media handle) stops the apply before the first write."""
+        refuse_unsendable(plan, self.environ.get(APP_ENV) or None)
         before = self.ledger.size()
         failures: list[OSError] = []
 
@@ -426,7 +420,8 @@ class Session:
         name = account or importer.account_name(graph_waba.fetch_waba_name(client, waba_id), waba_id)
         named_env = token_env if token_env != config.DEFAULT_TOKEN_ENV else None
         text = importer.to_yaml(importer.config_for(live, name, business_id, named_env))
-        return Imported(text, len({t.template.name for t in live.templates}), len(live.templates), len(live.users or ()))
+        return Imported(text, len({t.template.name for t in live.templates}), len(live.templates), len(live.users or ()),
+                        len({t.template.name for t in live.templates if t.template.library}))
 
     def import_business(self, business_id: str, listings: Sequence[str] = ("owned", "client"),
                         token_env: str = config.DEFAULT_TOKEN_ENV, media_dir: str | None = None,
@@ -496,6 +491,31 @@ class Session:
         if not self.clients:
             return dt.datetime.now(dt.UTC)
         return max(client.server_now() for client in self.clients.values())
+
+
+def refuse_unsendable(plan: Plan, app_from_env: str | None) -> None:
+    """Refuse, before any write, a plan whose writes Meta could not take: a header file to upload
+    with no app named, or a media example given as a URL (Meta takes upload handles only; an
+    imported config holds URLs unless imported with --media-dir)."""
+    if app_from_env is not None and not app_from_env.isdigit():
+        raise ReconcilerError(f"{APP_ENV} must be an app id (digits); got {app_from_env[:40]!r}")
+    no_app, urls = [], []
+    for account in plan.accounts:
+        for change in account.changes:
+            template = change.after
+            if not change.action.executes or not isinstance(template, Template) or change.action is Action.DELETE:
+                continue
+            if template.unread_digest and media.files_of(template.components) and not (account.app_id or app_from_env):
+                no_app.append(f"{account.account}: {change.key}")
+            if any(config.url_handle(component) for component in model_media_headers(template.components)):
+                urls.append(f"{account.account}: {change.key}")
+    if no_app:
+        raise ReconcilerError(f"{len(no_app)} change(s) upload a header_file, and no app is named to upload it through: set app_id in "
+                              f"the config (account or defaults) or the environment variable {APP_ENV}. Nothing was applied.\n  "
+                              + "\n  ".join(no_app[:10]))
+    if urls:
+        raise ReconcilerError(f"{len(urls)} change(s) give a media example as a URL, which Meta refuses (it takes upload handles): "
+                              "use header_file (`wabactl import --media-dir` writes it). Nothing was applied.\n  " + "\n  ".join(urls[:10]))
 
 
 def _unread(error: GraphError, waba_id: str) -> str:

@@ -85,8 +85,8 @@ def test_a_file_changed_after_plan_out_makes_the_saved_plan_stale(load, wabactl,
 
 
 @pytest.mark.parametrize(("write", "message"), [
-    (lambda folder: (folder / "banner.png").write_text("not an image"), "banner.png is not JPEG, PNG, MP4 or PDF; a IMAGE header takes image/jpeg or image/png"),
-    (lambda folder: (folder / "banner.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024 + 1)), "banner.png is 5.0 MB; a IMAGE header takes at most 5 MB"),
+    (lambda folder: (folder / "banner.png").write_text("not an image"), "banner.png is not JPEG, PNG, MP4 or PDF; an IMAGE header takes image/jpeg or image/png"),
+    (lambda folder: (folder / "banner.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024 + 1)), "banner.png is 5.0 MB; an IMAGE header takes at most 5 MB"),
     (lambda folder: (folder / "banner.png").unlink(), "banner.png: No such file or directory"),
 ])
 def test_a_bad_header_file_is_refused_at_file_and_line_before_any_call(load, wabactl, tmp_path, write, message):
@@ -98,12 +98,42 @@ def test_a_bad_header_file_is_refused_at_file_and_line_before_any_call(load, wab
     assert graph.log() == []
 
 
-def test_no_app_to_upload_through_stops_before_any_call(load, wabactl, tmp_path):
+def test_no_app_to_upload_through_stops_apply_before_any_write_and_plan_still_works(load, wabactl, tmp_path):
     graph = load(seed_with())
-    result = wabactl("apply", banner_config(tmp_path), "--auto-approve", env={"WABACTL_APP_ID": ""})
+    path = banner_config(tmp_path)
+    assert wabactl("plan", path, env={"WABACTL_APP_ID": ""}).exit_code == 0  # nothing is uploaded by a plan
+    result = wabactl("apply", path, "--auto-approve", env={"WABACTL_APP_ID": ""})
     assert result.exit_code == 1
-    assert "declare header_file, which is uploaded through a Meta app: set app_id" in result.stderr
-    assert graph.log() == []
+    assert "upload a header_file, and no app is named to upload it through: set app_id" in result.stderr
+    assert "acme: template.spring_sale[en_US]" in result.stderr
+    assert [e for e in graph.calls() if e["method"] != "GET"] == []
+
+
+def test_a_url_as_media_example_is_a_warning_at_file_and_line_and_apply_refuses_it(load, wabactl, tmp_path):
+    graph = load(seed_with())
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": {"spring_sale": {
+        "category": "MARKETING", "languages": {"en_US": {"components": [
+            {"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["https://scontent.whatsapp.net/v/banner.jpg"]}},
+            body("Hi {{1}}, the spring sale starts today.", "Ann")]}}}}}})
+    planned = wabactl("plan", path)
+    assert planned.exit_code == 0
+    assert "c.yaml, line " in planned.stderr and "a media example is a URL" in planned.stderr
+    applied = wabactl("apply", path, "--auto-approve")
+    assert applied.exit_code == 1 and "give a media example as a URL, which Meta refuses" in applied.stderr
+    assert [e for e in graph.calls() if e["method"] != "GET"] == []
+
+
+def test_a_changed_file_says_why_and_a_stale_plan_names_it(load, wabactl, tmp_path):
+    load(seed_with())
+    path = banner_config(tmp_path)
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    saved = tmp_path / "plan.json"
+    shutil.copy(MEDIA / "banner_v2.png", tmp_path / "banner.png")
+    planned = wabactl("plan", path, "--out", str(saved))
+    assert "header file or library inputs changed since wabactl last sent them" in planned.stdout
+    (tmp_path / "banner.png").write_bytes((MEDIA / "banner_v2.png").read_bytes() + b"\0")  # a third version
+    stale = wabactl("apply", str(saved))
+    assert stale.exit_code == 1 and "header file or library inputs:" in stale.stderr, stale.output
 
 
 def test_the_emulator_refuses_a_url_or_a_handle_it_never_gave(graph):
@@ -126,6 +156,8 @@ def test_import_with_media_dir_then_apply_to_another_waba_converges(load, wabact
     assert header == {"type": "HEADER", "format": "IMAGE", "example": {"header_file": "media/spring_sale_en_US.png"}}
     assert (out.parent / "media" / "spring_sale_en_US.png").read_bytes() == (MEDIA / "banner.png").read_bytes()
     assert TOKEN not in json.dumps(graph.log())
+    fetched = [e for e in graph.log() if e.get("note") == "media"]
+    assert fetched and all(e["token"] is None for e in fetched)  # the CDN download carried no token
     # The same config for a second WABA: applied, then nothing left to do.
     held["waba_id"] = OTHER_WABA
     second = out.parent / "partner.yaml"
@@ -151,3 +183,10 @@ def test_import_business_with_media_dir_keeps_a_folder_per_account(load, wabactl
     assert len(files) == 2 and len({f.split("/")[1] for f in files}) == 2  # one folder per account
     assert all(f.endswith("/spring_sale_en_US.png") for f in files)
     assert wabactl("plan", str(out), "--detailed-exitcode").exit_code == 0
+
+
+def test_the_emulator_refuses_a_handle_of_the_wrong_media_type(graph):
+    handle = graph.upload()  # a PNG
+    answer = graph.create("clip", category="MARKETING", components=[
+        {"type": "HEADER", "format": "VIDEO", "example": {"header_handle": [handle]}}, body("Hi {{1}}, watch this.", "Ann")])
+    assert answer.status_code == 400 and answer.json()["error"]["error_subcode"] == 2388047

@@ -154,7 +154,8 @@ def test_a_library_template_is_created_by_name_and_converges_and_imports(load, w
     [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
     assert change["action"] == "blocked"  # other inputs: made again, which an APPROVED template's name lock forbids
     imported = tmp_path / "imported.yaml"
-    assert wabactl("import", "--waba", WABA, "--account", "acme", "-o", str(imported)).exit_code == 0
+    result = wabactl("import", "--waba", WABA, "--account", "acme", "-o", str(imported))
+    assert result.exit_code == 0 and "1 template(s) come from Meta's template library" in result.stderr
     held = yaml.safe_load(imported.read_text())["accounts"]["acme"]["templates"]["delivery_news"]
     assert held == {"category": "UTILITY", "library_template_name": "delivery_update_1", "languages": {"en_US": {}}}
     assert wabactl("plan", str(imported), "--detailed-exitcode").exit_code == 0
@@ -186,3 +187,34 @@ def test_legacy_categories_and_rows_being_deleted_neither_crash_nor_flap(load, w
         assert planned.exit_code == 0, planned.output  # nothing to delete: the rows are gone already
     drift = wabactl("drift", path)
     assert drift.exit_code == 0, drift.output
+
+
+def test_changed_otp_settings_meta_does_not_read_back_are_a_change(load, wabactl, tmp_path):
+    load(seed_with())
+    login = {"login_code": KINDS["login_code"]}
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": login}}, {"on_change": "edit"})
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0
+    button = KINDS["login_code"]["languages"]["en_US"]["components"][2]["buttons"][0]
+    moved = {**button, "supported_apps": [{"package_name": "com.example.other", "signature_hash": "K8a/AINcGX7"}]}
+    changed = {"login_code": {**KINDS["login_code"], "languages": {"en_US": {"components": [
+        *KINDS["login_code"]["languages"]["en_US"]["components"][:2], {"type": "BUTTONS", "buttons": [moved]}]}}}}
+    planned = wabactl("plan", write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": changed}}, {"on_change": "edit"}),
+                      "--format", "json")
+    [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
+    assert change["action"] == "edit" and "the OTP button's text or supported apps differ from what Meta holds" in change["reason"]
+
+
+def test_a_library_template_s_ttl_is_edited_and_other_inputs_are_blocked_with_the_reason(load, wabactl, tmp_path):
+    load(seed_with())
+    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": LIBRARY}}, {"on_change": "edit"})
+    assert wabactl("apply", path, "--auto-approve").exit_code == 0
+    with_ttl = {"delivery_news": {**LIBRARY["delivery_news"], "message_send_ttl_seconds": 600}}
+    ttl_path = write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": with_ttl}}, {"on_change": "edit"})
+    applied = wabactl("apply", ttl_path, "--auto-approve", "--format", "json")
+    assert applied.exit_code == 0, applied.output
+    assert [c["action"] for a in yaml.safe_load(applied.stdout)["accounts"] for c in a["changes"]] == ["edit"]
+    assert wabactl("plan", ttl_path, "--detailed-exitcode").exit_code == 0
+    other = {"delivery_news": {**with_ttl["delivery_news"], "library_template_body_inputs": {"add_contact_number": True}}}
+    planned = wabactl("plan", write_config(tmp_path / "e.yaml", {"acme": {"waba_id": WABA, "templates": other}}, {"on_change": "edit"}))
+    assert "a template from Meta's library is made again to change its library name or inputs" in planned.stdout

@@ -464,3 +464,14 @@ def test_wabactl_reads_every_row_through_untidy_pages(emulator, load):
         assert sorted(t.template.language for t in named) == ["en_US", "es"]
     finally:
         client.close()
+
+
+def test_catalog_templates_need_a_connected_catalog(load):
+    catalog = [body("Hello {{1}}, see our catalog.", "Ann"), {"type": "BUTTONS", "buttons": [{"type": "CATALOG", "text": "View catalog"}]}]
+    graph = load(seed_with())
+    refused = graph.create("shop_window", category="MARKETING", components=catalog)
+    assert error_of(refused) == (100, None)
+    seed = seed_with()
+    seed["wabas"][WABA]["catalog_connected"] = True
+    graph = load(seed)
+    assert graph.create("shop_window", category="MARKETING", components=catalog).status_code == 200

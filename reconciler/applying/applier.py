@@ -32,7 +32,7 @@ from ..graph import uploads, waba
 from ..graph.client import GraphClient
 from ..graph.slots import Slots
 from ..ledger import LOCK_DAYS, AccountLedger, Ledger, lock_key
-from ..model import EDITABLE, LiveTemplate, Template, User
+from ..model import EDITABLE, IN_REVIEW, LiveTemplate, Template, User
 from ..planning.plan import AccountPlan, Action, Change, Plan
 from .result import ApplyResult, ChangeResult, Outcome
 
@@ -174,7 +174,9 @@ class _Run:
             detail = None
             if isinstance(change.after, Template) and change.action in (Action.CREATE, Action.REPLACE, Action.EDIT):
                 template = change.after
-                self._ledger(functools.partial(book.uploaded, lock_key(template.name, template.language), template.media_digest))
+                self._ledger(functools.partial(book.uploaded, lock_key(template.name, template.language), template.unread_digest))
+            elif change.action is Action.DELETE and isinstance(change.before, LiveTemplate):
+                self._ledger(functools.partial(book.forget, lock_key(change.before.template.name, change.before.template.language)))
             if given is not None and isinstance(change.after, Template):
                 template = change.after
                 self._ledger(functools.partial(book.created_as, lock_key(template.name, template.language), template.category, given))
@@ -197,7 +199,8 @@ class _Run:
             found = None
         status = found.status if found is not None else current.status
         if status not in EDITABLE:
-            return _result(change, Outcome.BLOCKED, f"Meta refuses edits while the template is {status}", error=error)
+            wait = " until Meta has decided; plan again then" if status in IN_REVIEW else ""
+            return _result(change, Outcome.BLOCKED, f"Meta refuses edits while the template is {status}{wait}", error=error)
         if status != "APPROVED":
             return _result(change, Outcome.DEFERRED, f"Meta refused the edit of a {status} template (code {error.code}, "
                            f"subcode {error.subcode}); try again later", error=error)
@@ -276,7 +279,7 @@ def _execute(client: GraphClient, account: AccountPlan, change: Change, app_id: 
     category Meta gave a template it created. Header files are uploaded first, once per apply of
     the change, and their handles sent in their place."""
     current, wanted, waba_id = change.before, change.after, account.waba_id
-    if isinstance(wanted, Template) and wanted.media_digest is not None:
+    if isinstance(wanted, Template) and wanted.unread_digest is not None:
         wanted = _uploaded(client, wanted, app_id)
     if isinstance(wanted, User):
         waba.assign_user(client, waba_id, account.business_id, wanted)
@@ -311,8 +314,9 @@ def _uploaded(client: GraphClient, template: Template, app_id: str | None) -> Te
         try:
             handles[found.sha256] = uploads.upload_file(client, app_id, found.path, found.mime)
         except GraphError as error:  # the template write never went out: a failure, not an uncertainty
+            said = error.user_message or error.message or "no message"
             raise GraphError(error.method, error.path, error.status, error.code, error.subcode,
-                             f"uploading header_file {found.path} failed: {error}", fbtrace_id=error.fbtrace_id) from None
+                             f"uploading header_file {found.path} failed: {said}", fbtrace_id=error.fbtrace_id) from None
     return dataclasses.replace(template, components=tuple(media.with_handles(template.components, handles)))
 
 

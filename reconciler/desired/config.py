@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, Problem
-from ..model import AccountSettings, DesiredAccount, DesiredState, Fleet, Template, User, WabaFilter, canonical_inputs
+from ..model import AccountSettings, DesiredAccount, DesiredState, Fleet, Template, User, WabaFilter, canonical_inputs, media_headers
 from . import media
 from . import sets as sets_of
 from .content import check_template, check_ttl
@@ -106,7 +106,7 @@ def _load(paths: Iterable[str]) -> DesiredState:
         resolved[owner.path] = Resolved(tuple(expander.templates(owner, entries)), overrides)
         problems.extend(_owner_problems(owner))
     problems.extend(expander.problems)
-    warnings: list[Problem] = []
+    warnings: list[Problem] = list(expander.warnings)
     for source in [*sets.values(), *owners]:
         found_gaps = list(_translation_problems(source, broken))
         # Declared languages make agreement a rule; without them Meta accepts translations that
@@ -117,8 +117,9 @@ def _load(paths: Iterable[str]) -> DesiredState:
     accounts = [_account(str(owner.path[1]), owner.raw, owner.document.data.get("defaults") or {}, resolved[owner.path])
                 for owner in owners if owner.path[0] == "accounts"]
     fleets = [_fleet(owner, resolved[owner.path]) for owner in owners if owner.path[0] == "fleets"]
+    more = [f"and {expander.url_handles - WARNED} more media example(s) given as URLs"] if expander.url_handles > WARNED else []
     return DesiredState(accounts=tuple(sorted(accounts, key=lambda a: a.name)), fleets=tuple(sorted(fleets, key=lambda f: f.name)),
-                        warnings=tuple(str(w) for w in sorted(set(warnings))))
+                        warnings=tuple(str(w) for w in sorted(set(warnings))) + tuple(more))
 
 
 def _declared(documents: list[Document], kind: str, problems: list[Problem]) -> dict[str, sets_of.Declared]:
@@ -154,6 +155,8 @@ class _Expander:
     def __init__(self, broken: set[tuple[str, Path]]) -> None:
         self.broken = broken
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.url_handles = 0  # media examples given as URLs (each a warning, the first WARNED of them placed)
         self._names: dict[tuple[str, Path], tuple[str, ...]] = {}  # the variables each template names
         self._built: dict[tuple[Any, ...], list[Template]] = {}
         self._by_content: dict[bytes, tuple[list[tuple[Path, str]], Template]] = {}  # by a digest of what decides both
@@ -223,8 +226,24 @@ class _Expander:
             where = entry.path + ("languages", language, "components")
             for path, message in found:
                 self.problems.append(entry.source.document.problem(where + path, f"template {entry.name}[{language}]: {message}"))
+            if any(url_handle(c) for c in media_headers(template.components)):
+                self.url_handles += 1
+                if self.url_handles <= WARNED:
+                    self.warnings.append(entry.source.document.problem(where, f"template {entry.name}[{language}]: a media example is a URL "
+                                                                       "(as a live template reads back); Meta refuses it in a create or "
+                                                                       "edit: use header_file (`wabactl import --media-dir` writes it)"))
             templates.append(template)
         return templates
+
+
+WARNED = 20  # warnings placed at file and line for one kind; the rest are counted
+
+
+def url_handle(component: dict[str, Any]) -> bool:
+    """Whether a media header's example is a URL (what a read gives back) rather than a handle."""
+    example = component.get("example")
+    handles = example.get("header_handle") if isinstance(example, dict) else None
+    return isinstance(handles, list) and any(isinstance(h, str) and h.lower().startswith(("http://", "https://")) for h in handles)
 
 
 LIBRARY_INPUTS = ("library_template_body_inputs", "library_template_button_inputs")

@@ -67,12 +67,16 @@ def read_media(path: str, header_format: str) -> MediaFile | str:
     types, most = ALLOWED.get(header_format, ((), 0))
     if found.mime not in types:
         shown = found.mime if found.mime != "unknown" else "not JPEG, PNG, MP4 or PDF"
-        return f"header_file {path} is {shown}; a {header_format} header takes {' or '.join(types)}"
+        return f"header_file {path} is {shown}; {_a(header_format)} header takes {' or '.join(types)}"
     if found.size > most:
-        return f"header_file {path} is {found.size / MB:.1f} MB; a {header_format} header takes at most {most / MB:g} MB"
+        return f"header_file {path} is {found.size / MB:.1f} MB; {_a(header_format)} header takes at most {most / MB:g} MB"
     if found.size == 0:
         return f"header_file {path} is empty"
     return found
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "AEIOU" else f"a {word}"
 
 
 @functools.lru_cache(maxsize=256)

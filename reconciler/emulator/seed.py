@@ -55,6 +55,8 @@ WABA_DEFAULTS: dict[str, Any] = {
     "status": "ACTIVE",
     "is_enabled_for_insights": True,
     "template_auto_archival_enabled": True,
+    # Whether an e-commerce catalog is connected (Meta: catalog and multi-product templates need one).
+    "catalog_connected": False,
 }
 
 # Keys of a seeded WABA that are data of its edges, not fields of the node.

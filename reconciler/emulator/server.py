@@ -319,6 +319,10 @@ class Handler(BaseHTTPRequestHandler):
         URL is fetched as is); an unknown name is a plain 404."""
         with world.lock:
             found = templates.media_file(world, name)
+        entry = {"time": world.clock.now(), "method": "GET", "path": f"{templates.MEDIA_PATH}/{name}", "params": {},
+                 "token": "header" if self.headers.get("Authorization") else None, "status": 200 if found else 404, "note": "media"}
+        with self.server.log_lock:
+            self.server.log.append(entry)
         if found is None:
             self._send(RawReply("Not found", 404, content_type="text/plain"))
             return

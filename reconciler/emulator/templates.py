@@ -210,6 +210,7 @@ def create_template(world: World, request: Request, waba_id: str) -> Reply:
         requested = p.structured(params, "components")
         components = content.check_components(requested, category, parameter_format, media_base=f"{request.base_url}{MEDIA_PATH}")
         _check_handles(world, requested)
+        _check_catalog(world, waba_id, components)
     if world.find_template(waba_id, name, language):
         raise invalid_parameter(
             f"There is already {language} content for this template. "
@@ -420,6 +421,19 @@ def media_file(world: World, name: str) -> tuple[bytes, str] | None:
     return None
 
 
+def _check_catalog(world: World, waba_id: str, components: list[dict[str, Any]]) -> None:
+    """Meta's catalog and multi-product template pages: the WABA needs a connected catalog."""
+    kinds = {str(b.get("type")) for c in components if c.get("type") == "BUTTONS" for b in c.get("buttons") or []}
+    if kinds & {"CATALOG", "MPM"} and not world.wabas[waba_id].get("catalog_connected"):
+        raise invalid_parameter("This WhatsApp Business Account has no e-commerce catalog connected; catalog and "
+                                "multi-product templates need one.", title="No catalog connected")
+
+
+# A handle's file type fits a header format (Meta's template media guide).
+HANDLE_TYPES = {"IMAGE": ("image/jpeg", "image/jpg", "image/png"), "VIDEO": ("video/mp4",), "GIF": ("video/mp4",),
+                "DOCUMENT": ("application/pdf",)}
+
+
 def _check_handles(world: World, components: Any) -> None:
     """Every media header example is a handle an upload here produced: Meta takes only handles
     from its Resumable Upload API, never the CDN URL a read answers (what an imported config
@@ -433,8 +447,13 @@ def _check_handles(world: World, components: Any) -> None:
                 _check_handles(world, card.get("components"))
         example = component.get("example")
         handles = example.get("header_handle") if isinstance(example, dict) else None
+        header_format = str(component.get("format", "")).upper()
         for handle in handles if isinstance(handles, list) else []:
-            if not isinstance(handle, str) or uploads.handle_info(world, handle) is None:
+            info = uploads.handle_info(world, handle) if isinstance(handle, str) else None
+            if info is not None and header_format in HANDLE_TYPES and info["file_type"] not in HANDLE_TYPES[header_format]:
+                raise invalid_parameter(f"The media handle holds {info['file_type']}, which a {header_format} header does not take.",
+                                        errors.HEADER_FORMAT, "Header format incorrect")
+            if info is None:
                 kind = "a URL" if isinstance(handle, str) and handle.lower().startswith(("http://", "https://")) else "not a handle this API gave out"
                 raise GraphError(
                     code=131009, subcode=2494102, message="(#131009) Parameter value is not valid",

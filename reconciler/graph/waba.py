@@ -173,7 +173,8 @@ def create_template(client: GraphClient, waba_id: str, template: Template) -> Cr
 
 def edit_template(client: GraphClient, waba_id: str, current: LiveTemplate, wanted: Template) -> None:
     """Components are replaced wholesale; category and format are sent only when they change."""
-    payload: dict[str, Any] = {"components": [dict(c) for c in wanted.components]}
+    # A library template's components are Meta's: only its TTL is ever edited.
+    payload: dict[str, Any] = {} if wanted.library else {"components": [dict(c) for c in wanted.components]}
     if wanted.parameter_format != current.template.parameter_format:
         payload["parameter_format"] = wanted.parameter_format
     if wanted.category != current.template.category:

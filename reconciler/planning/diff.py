@@ -25,6 +25,9 @@ def template_details(before: Template, after: Template) -> list[str]:
                        ("dictionary_item_removed", "-"), ("iterable_item_removed", "-")):
         for path, value in (difference.get(kind) or {}).items():
             lines.append(f"{sign} {_path(path)}: {show_value(value)}")
+    if before.unread_digest is not None and after.unread_digest is not None and before.unread_digest != after.unread_digest:
+        # Two declarations (a saved plan and the config now): what Meta does not read back differs.
+        lines.append(f"header file or library inputs: {before.unread_digest[:12]} -> {after.unread_digest[:12]}")
     return sorted(lines, key=lambda line: line.lstrip("+- "))
 
 

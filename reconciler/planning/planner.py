@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ..ledger import HOUR, AccountLedger, lock_key
-from ..model import EDITABLE, IN_REVIEW, DesiredAccount, LiveAccount, LiveTemplate, Template, User
+from ..model import EDITABLE, IN_REVIEW, DesiredAccount, LiveAccount, LiveTemplate, Template, User, otp_settings_differ
 from .plan import AccountFailure, AccountPlan, Action, Change, Limits, Plan, Usage
 
 
@@ -100,7 +100,6 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
     """The change for a key that exists on both sides, or None (with warnings where due). The
     ledger tells what live state cannot: the category Meta gave it at create, and which header
     files were uploaded for it."""
-    account = desired.name
     key = wanted.key
     lock = lock_key(wanted.name, wanted.language)
     if recategorised_by_meta(wanted.category, current, ledger.recategorised.get(lock)):
@@ -111,10 +110,27 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
         wanted = _with_category(wanted, current.template.category)
     if wanted.ttl is None and current.template.ttl is not None:
         wanted = dataclasses.replace(wanted, ttl=current.template.ttl)  # not declared: Meta's default stands
-    same = wanted.content() == current.template.content() and not _media_changed(key, wanted, ledger.media.get(lock), warnings)
-    if same:
+    same_content = wanted.content() == current.template.content()
+    unread_changed = _media_changed(key, wanted, ledger.media.get(lock), warnings)
+    otp_changed = otp_settings_differ(wanted, current.template)
+    if same_content and not unread_changed and not otp_changed:
         _status_warnings(key, current, warnings)
         return None
+    change = _change_for(desired, wanted, current, warnings)
+    if change is not None and same_content and change.action in (Action.EDIT, Action.REPLACE):
+        return dataclasses.replace(change, reason=OTP_CHANGED if otp_changed and not unread_changed else UNREAD_CHANGED)
+    return change
+
+
+# Why a change whose compared content is the same.
+UNREAD_CHANGED = "header file or library inputs changed since wabactl last sent them"
+OTP_CHANGED = "the OTP button's text or supported apps differ from what Meta holds"
+
+
+def _change_for(desired: DesiredAccount, wanted: Template, current: LiveTemplate, warnings: list[str]) -> Change | None:
+    """The change for a key whose declaration differs from what is live (or was last sent)."""
+    account = desired.name
+    key = wanted.key
     if current.status in IN_REVIEW:
         warnings.append(f"{key}: in review ({current.status}); changes wait until Meta has decided")
         return None
@@ -123,8 +139,14 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
         return Change(account, key, Action.BLOCKED, before, after,
                       reason=f"{wanted.name} is protected; remove it from protect to change it")
     on_change = desired.on_change_for(wanted.name)
-    if on_change == "edit" and (wanted.library or current.template.library):
-        on_change = "replace"  # a library template is Meta's text: it is made again, not edited
+    library = wanted.library or current.template.library
+    if on_change == "edit" and library and not _only_ttl(wanted, current):
+        # Meta writes a library template's text: other inputs make it again; only the TTL is edited.
+        if current.status == "APPROVED":
+            return Change(account, key, Action.BLOCKED, before, after,
+                          reason="a template from Meta's library is made again to change its library name or inputs, and replacing "
+                                 f"an APPROVED template locks its name for 30 days; declare it under a new name (e.g. {wanted.name}_v2)")
+        on_change = "replace"
     if current.status == "DISABLED":
         return Change(account, key, Action.BLOCKED, before, after,
                       reason="DISABLED templates cannot be edited or deleted; declare the content under a new name")
@@ -148,11 +170,16 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
     return Change(account, key, Action.REPLACE, before, after)
 
 
+def _only_ttl(wanted: Template, current: LiveTemplate) -> bool:
+    """Whether the declaration differs from the live template in its TTL alone."""
+    return wanted.ttl != current.template.ttl and dataclasses.replace(wanted, ttl=current.template.ttl).content() == current.template.content()
+
+
 def _media_changed(key: str, wanted: Template, uploaded: str | None, warnings: list[str]) -> bool:
     """Whether the header files differ from those wabactl last uploaded for the template. Without
     a record (made elsewhere, or before wabactl uploaded files) nothing can be compared: the plan
     says so instead of showing a change that may not be one."""
-    digest = wanted.media_digest
+    digest = wanted.unread_digest
     if digest is None:
         return False
     if uploaded is None:
