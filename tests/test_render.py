@@ -184,3 +184,25 @@ def test_config_summary_counts_names_languages_and_users():
     templates = (AFTER, dataclasses.replace(AFTER, language="es"), dataclasses.replace(AFTER, name="other"))
     account = DesiredAccount("acme", "1", "2", "WABACTL_TOKEN", AccountSettings(), templates, (User("42", frozenset({"MANAGE"})),))
     assert render.config_summary(DesiredState((account,))) == "Config valid: 1 account(s), 2 template(s) in 3 language(s), 1 user(s)."
+
+
+def test_a_create_outline_shows_every_declared_part_of_the_new_kinds():
+    from reconciler.model import Template
+    from reconciler.render.plan import _outline
+
+    offer = Template("flash_offer", "en_US", "MARKETING", (
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_file": "assets/banner.png", "header_file_sha256": "ab"}},
+        {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends Sunday!", "has_expiration": True}},
+        {"type": "BODY", "text": "Good news {{1}}."},
+        {"type": "BUTTONS", "buttons": [{"type": "COPY_CODE", "example": "SPRING20"}]},
+    ), ttl=86400)
+    carousel = Template("picks", "en_US", "MARKETING", (
+        {"type": "BODY", "text": "Our picks."},
+        {"type": "CAROUSEL", "cards": [{"components": [{"type": "HEADER", "format": "VIDEO", "example": {"header_handle": ["4::x"]}},
+                                                       {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "More"}]}]}]},
+    ))
+    library = Template("news", "en_US", "UTILITY", (), library="delivery_update_1", library_inputs='{"library_template_body_inputs":{}}')
+    assert _outline(offer) == ["category: MARKETING", "message_send_ttl_seconds: 86400", 'HEADER: IMAGE "assets/banner.png"',
+                               'LIMITED_TIME_OFFER: "Ends Sunday!", with expiry', 'BODY: "Good news {{1}}."', 'BUTTONS[0]: COPY_CODE (code "SPRING20")']
+    assert _outline(carousel)[2:] == ['CARD[0] HEADER: VIDEO "4::x"', 'CARD[0] BUTTONS[0]: QUICK_REPLY "More"']
+    assert _outline(library) == ["category: UTILITY", 'from Meta\'s library: delivery_update_1 {"library_template_body_inputs":{}}']

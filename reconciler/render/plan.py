@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from ..model import LiveTemplate, Template, User
 from ..planning.diff import show_value, task_details, template_details
@@ -143,24 +144,49 @@ def _user(side: LiveTemplate | Template | User | None) -> User | None:
 
 
 def _outline(template: Template) -> list[str]:
+    """What a reviewer approves of a template to create: every declared part on a line."""
     lines = [f"category: {template.category}"]
     if template.parameter_format == "NAMED":
         lines.append("parameter_format: NAMED")
+    if template.ttl is not None:
+        lines.append(f"message_send_ttl_seconds: {template.ttl}")
+    if template.library is not None:
+        lines.append(f"from Meta's library: {template.library}" + (f" {template.library_inputs}" if template.library_inputs else ""))
     if template.origin:
         lines.append(f"from set: {template.origin}")
-    for component in template.components:
-        kind = component.get("type", "")
-        if kind == "BUTTONS":
+    return lines + _component_lines(template.components, "")
+
+
+def _component_lines(components: tuple[dict[str, Any], ...] | list[Any], prefix: str) -> list[str]:
+    lines: list[str] = []
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        kind = f"{prefix}{component.get('type', '')}"
+        found = component.get("example")
+        example: dict[str, Any] = found if isinstance(found, dict) else {}
+        if component.get("type") == "BUTTONS":
             for index, button in enumerate(component.get("buttons") or ()):
-                target = button.get("url") or button.get("phone_number")
-                lines.append(f"BUTTONS[{index}]: {button.get('type', '')} {show_value(button.get('text') or '')}"
-                             + (f" -> {show_value(target)}" if target else ""))
+                target = button.get("url") or button.get("phone_number") or button.get("flow_id") or button.get("flow_name")
+                code = button.get("example") if button.get("type") == "COPY_CODE" else None
+                kind_of = " ".join(str(v) for v in (button.get("type", ""), button.get("otp_type")) if v)
+                lines.append(f"{kind}[{index}]: {kind_of}" + (f" {show_value(button['text'])}" if button.get("text") else "")
+                             + (f" -> {show_value(target)}" if target else "") + (f" (code {show_value(code)})" if code else ""))
+        elif component.get("type") == "CAROUSEL":
+            for number, card in enumerate(component.get("cards") or ()):
+                lines += _component_lines(card.get("components") or [] if isinstance(card, dict) else [], f"CARD[{number}] ")
+        elif component.get("type") == "LIMITED_TIME_OFFER":
+            given = component.get("limited_time_offer")
+            offer: dict[str, Any] = given if isinstance(given, dict) else {}
+            lines.append(f"{kind}: {show_value(offer.get('text') or '')}" + (", with expiry" if offer.get("has_expiration") else ""))
         elif component.get("format") and component.get("format") != "TEXT":
-            lines.append(f"{kind}: {component['format']}")
+            media = example.get("header_file") or (example.get("header_handle") or [None])[0]
+            lines.append(f"{kind}: {component['format']}" + (f" {show_value(media)}" if media else ""))
         elif component.get("text"):
             lines.append(f"{kind}: {show_value(component['text'])}")
-        else:
-            lines.append(kind)
+        else:  # an authentication template's body and footer: Meta writes the text from these
+            settings = {k: component[k] for k in ("add_security_recommendation", "code_expiration_minutes") if k in component}
+            lines.append(f"{kind}" + (f": {show_value(settings)}" if settings else ""))
     return lines
 
 
