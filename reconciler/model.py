@@ -71,6 +71,10 @@ class Template:
                    if isinstance(example := component.get("example"), dict) and example.get("header_file_sha256")]
         if self.library_inputs:
             digests.append(hashlib.sha256(self.library_inputs.encode()).hexdigest())
+        flows = [{k: b.get(k) for k in ("flow_name", "flow_json")} for b in _buttons(self.components)
+                 if str(b.get("type", "")).upper() == "FLOW" and (b.get("flow_name") or b.get("flow_json"))]
+        if flows:  # Meta reads back the Flow's id, not the name or JSON that chose it
+            digests.append(hashlib.sha256(json.dumps(flows, sort_keys=True).encode()).hexdigest())
         return hashlib.sha256("\n".join(digests).encode()).hexdigest() if digests else None
 
     @property
@@ -329,20 +333,25 @@ def otp_type_of(button: dict[str, Any]) -> str | None:
     return None
 
 
-def otp_settings_differ(declared: Template, live: Template) -> bool:
-    """Whether an authentication template's OTP button declares a text or apps other than those
-    Meta reads back. Compared only where both sides give them: Meta rewrites the button (and says
-    nothing of reading supported_apps back), so a setting missing on either side is no change."""
-    if declared.category != "AUTHENTICATION":
-        return False
-    pairs = zip(_otp_buttons(declared.components), _otp_buttons(live.components), strict=False)
-    return any(key in mine and key in theirs and _settled(mine[key]) != _settled(theirs[key])
-               for mine, theirs in pairs for key in OTP_READ_BACK)
+def read_back_settings_differ(declared: Template, live: Template) -> bool:
+    """Whether a button declares a setting other than the one Meta reads back, compared only where
+    both sides give it (Meta rewrites these buttons, and says nothing of reading all of it back):
+    an authentication template's OTP button's text and supported apps, a Flow button's Flow id."""
+    otp = declared.category == "AUTHENTICATION" and any(
+        key in mine and key in theirs and _settled(mine[key]) != _settled(theirs[key])
+        for mine, theirs in zip(_otp_buttons(declared.components), _otp_buttons(live.components), strict=False) for key in OTP_READ_BACK)
+    flows = zip([b for b in _buttons(declared.components) if str(b.get("type", "")).upper() == "FLOW"],
+                [b for b in _buttons(live.components) if str(b.get("type", "")).upper() == "FLOW"], strict=False)
+    return otp or any(mine.get("flow_id") and theirs.get("flow_id") and str(mine["flow_id"]) != str(theirs["flow_id"]) for mine, theirs in flows)
+
+
+def _buttons(components: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    return [b for c in components if isinstance(c, dict) and str(c.get("type", "")).upper() == "BUTTONS"
+            for b in c.get("buttons") or [] if isinstance(b, dict)]
 
 
 def _otp_buttons(components: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
-    return [b for c in components if isinstance(c, dict) and str(c.get("type", "")).upper() == "BUTTONS"
-            for b in c.get("buttons") or [] if isinstance(b, dict) and otp_type_of(b)]
+    return [b for b in _buttons(components) if otp_type_of(b)]
 
 
 def _settled(value: Any) -> Any:
@@ -373,6 +382,11 @@ def _example(example: Any, field: str, nested: bool) -> dict[str, Any] | None:
 
 def _button(button: dict[str, Any]) -> dict[str, Any]:
     out = {k: button.get(k) for k in BUTTON_KEYS}
+    if str(out["type"] or "").upper() == "FLOW":
+        # Meta keeps a Flow button's Flow by id, whatever named it (id, name or JSON): which Flow
+        # is compared where both sides give an id (flow_settings_differ), a name or JSON through
+        # the ledger (unread_digest).
+        out["flow_id"] = out["flow_name"] = None
     out["type"] = str(out["type"] or "").upper()
     if out["otp_type"]:
         out["otp_type"] = str(out["otp_type"]).upper()

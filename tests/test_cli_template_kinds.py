@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import BANNER, BUSINESS, WABA, body, seed_with, write_config
+from conftest import BANNER, BUSINESS, WABA, body, seed_with, template, write_config
 
 
 def card(text: str, button: dict) -> dict:
@@ -173,7 +173,6 @@ def test_a_library_template_with_components_or_a_marketing_one_is_refused(load, 
 
 
 def test_legacy_categories_and_rows_being_deleted_neither_crash_nor_flap(load, wabactl, tmp_path):
-    from conftest import template
     live = [template("hello_world", previous_category="ACCOUNT_UPDATE"),  # a pre-2023 category, kept by Meta in previous_category
             template("old_notice", status="PENDING_DELETION"), template("older_notice", status="DELETED")]
     graph = load(seed_with(live))
@@ -202,7 +201,7 @@ def test_changed_otp_settings_meta_does_not_read_back_are_a_change(load, wabactl
     planned = wabactl("plan", write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": changed}}, {"on_change": "edit"}),
                       "--format", "json")
     [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
-    assert change["action"] == "edit" and "the OTP button's text or supported apps differ from what Meta holds" in change["reason"]
+    assert change["action"] == "edit" and "a button setting Meta reads back differs" in change["reason"]
 
 
 def test_a_library_template_s_ttl_is_edited_and_other_inputs_are_blocked_with_the_reason(load, wabactl, tmp_path):
@@ -218,3 +217,22 @@ def test_a_library_template_s_ttl_is_edited_and_other_inputs_are_blocked_with_th
     other = {"delivery_news": {**with_ttl["delivery_news"], "library_template_body_inputs": {"add_contact_number": True}}}
     planned = wabactl("plan", write_config(tmp_path / "e.yaml", {"acme": {"waba_id": WABA, "templates": other}}, {"on_change": "edit"}))
     assert "a template from Meta's library is made again to change its library name or inputs" in planned.stdout
+
+
+def flow_template(**flow) -> dict:
+    return {"book_visit": {"category": "UTILITY", "languages": {"en_US": {"components": [
+        body("Book your next visit, {{1}}.", "Ann"),
+        {"type": "BUTTONS", "buttons": [{"type": "FLOW", "text": "Book now", "flow_action": "NAVIGATE", **flow}]}]}}}}
+
+
+def test_a_flow_named_where_meta_reads_back_its_id_is_no_change_and_another_id_is(load, wabactl, tmp_path):
+    live = flow_template(flow_id="1234567890")["book_visit"]["languages"]["en_US"]["components"]
+    load(seed_with([template("book_visit", components=live)]))
+    by_name = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": flow_template(flow_name="booking")}}, {"on_change": "edit"})
+    planned = wabactl("plan", by_name, "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output  # Meta keeps the Flow's id: a name cannot be told from it
+    assert "cannot be compared" in planned.output
+    other = write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": flow_template(flow_id="999")}}, {"on_change": "edit"})
+    changed = wabactl("plan", other, "--format", "json")
+    [change] = [c for a in yaml.safe_load(changed.stdout)["accounts"] for c in a["changes"]]
+    assert change["action"] == "edit" and "the Flow's id" in change["reason"]

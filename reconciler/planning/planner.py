@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ..ledger import HOUR, AccountLedger, lock_key
-from ..model import EDITABLE, IN_REVIEW, DesiredAccount, LiveAccount, LiveTemplate, Template, User, otp_settings_differ
+from ..model import EDITABLE, IN_REVIEW, DesiredAccount, LiveAccount, LiveTemplate, Template, User, read_back_settings_differ
 from .plan import AccountFailure, AccountPlan, Action, Change, Limits, Plan, Usage
 
 
@@ -112,7 +112,7 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
         wanted = dataclasses.replace(wanted, ttl=current.template.ttl)  # not declared: Meta's default stands
     same_content = wanted.content() == current.template.content()
     unread_changed = _media_changed(key, wanted, ledger.media.get(lock), warnings)
-    otp_changed = otp_settings_differ(wanted, current.template)
+    otp_changed = read_back_settings_differ(wanted, current.template)  # OTP text or apps, the Flow's id
     if same_content and not unread_changed and not otp_changed:
         _status_warnings(key, current, warnings)
         return None
@@ -124,7 +124,7 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
 
 # Why a change whose compared content is the same.
 UNREAD_CHANGED = "header file or library inputs changed since wabactl last sent them"
-OTP_CHANGED = "the OTP button's text or supported apps differ from what Meta holds"
+OTP_CHANGED = "a button setting Meta reads back differs: the OTP button's text or apps, or the Flow's id"
 
 
 def _change_for(desired: DesiredAccount, wanted: Template, current: LiveTemplate, warnings: list[str]) -> Change | None:
