@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -62,7 +63,13 @@ class Template:
     library: str | None = None
     library_inputs: str | None = None
 
-    @property
+    @functools.cached_property
+    def rewritten_buttons(self) -> bool:
+        """Whether it has a button Meta rewrites (OTP, FLOW): worked out once per declaration,
+        which a fleet's accounts share."""
+        return any(otp_type_of(b) or str(b.get("type", "")).upper() == "FLOW" for b in _buttons(self.components))
+
+    @functools.cached_property
     def unread_digest(self) -> str | None:
         """One digest over what is declared and Meta does not read back (None: nothing): the
         header files it names (Meta answers a CDN URL) and library inputs. Compared through the
@@ -82,7 +89,12 @@ class Template:
         return template_key(self.name, self.language)
 
     def content(self) -> dict[str, Any]:
-        """What is compared: the canonical form of everything a user declares."""
+        """What is compared: the canonical form of everything a user declares. Worked out once
+        per Template (a fleet's accounts share their declarations); read it, never change it."""
+        return self._content
+
+    @functools.cached_property
+    def _content(self) -> dict[str, Any]:
         # A TTL only where there is one: a digest over content (a saved plan's fingerprint) stays
         # what it was for templates without one.
         ttl = {"message_send_ttl_seconds": self.ttl} if self.ttl is not None else {}
@@ -337,6 +349,8 @@ def read_back_settings_differ(declared: Template, live: Template) -> bool:
     """Whether a button declares a setting other than the one Meta reads back, compared only where
     both sides give it (Meta rewrites these buttons, and says nothing of reading all of it back):
     an authentication template's OTP button's text and supported apps, a Flow button's Flow id."""
+    if not declared.rewritten_buttons:
+        return False
     otp = declared.category == "AUTHENTICATION" and any(
         key in mine and key in theirs and _settled(mine[key]) != _settled(theirs[key])
         for mine, theirs in zip(_otp_buttons(declared.components), _otp_buttons(live.components), strict=False) for key in OTP_READ_BACK)

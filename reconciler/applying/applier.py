@@ -172,14 +172,21 @@ class _Run:
                     return self._edit_refused(client, account, book, change, error)
                 return _result(change, Outcome.FAILED, str(error), error=error)
             detail = None
+            # The ledger is written (whole) only when a record changes: most writes change none.
             if isinstance(change.after, Template) and change.action in (Action.CREATE, Action.REPLACE, Action.EDIT):
                 template = change.after
-                self._ledger(functools.partial(book.uploaded, lock_key(template.name, template.language), template.unread_digest))
+                key = lock_key(template.name, template.language)
+                if book.media.get(key) != template.unread_digest:
+                    self._ledger(functools.partial(book.uploaded, key, template.unread_digest))
+                moved = given is not None and given != template.category
+                if given is not None and (moved or key in book.recategorised):
+                    self._ledger(functools.partial(book.created_as, key, template.category, given))
             elif change.action is Action.DELETE and isinstance(change.before, LiveTemplate):
-                self._ledger(functools.partial(book.forget, lock_key(change.before.template.name, change.before.template.language)))
+                key = lock_key(change.before.template.name, change.before.template.language)
+                if key in book.media or key in book.recategorised:
+                    self._ledger(functools.partial(book.forget, key))
             if given is not None and isinstance(change.after, Template):
                 template = change.after
-                self._ledger(functools.partial(book.created_as, lock_key(template.name, template.language), template.category, given))
                 if given != template.category:
                     detail = f"Meta created it as {given} (declared {template.category}); the next plan leaves that category alone"
             return _result(change, Outcome.APPLIED, detail, template_id=template_id)
