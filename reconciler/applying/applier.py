@@ -137,13 +137,15 @@ class _Run:
     def _try(self, client: GraphClient, account: AccountPlan, book: AccountLedger, change: Change) -> ChangeResult:
         while True:
             try:
+                # Recorded before the write, so that a run killed mid-write loses no record; taken
+                # back when Meta refuses. A lost answer keeps it: the write may well have happened.
+                # Recorded before waiting for a slot: the ledger's write (whole, under the run's
+                # lock) then holds no slot that another account's write could use.
+                undo = self._ledger(functools.partial(_record, client, book, change))
                 with self.slots:
-                    if self.interrupted.is_set():  # Ctrl-C while this write waited for its turn
+                    if self.interrupted.is_set():  # Ctrl-C while this write waited for its turn: nothing is sent
+                        self._ledger(undo)
                         return _result(change, Outcome.NOT_ATTEMPTED)
-                    # Recorded before the write, so that a run killed mid-write loses no record;
-                    # taken back when Meta refuses. A lost answer keeps it: the write may well
-                    # have happened.
-                    undo = self._ledger(functools.partial(_record, client, book, change))
                     template_id, given = _execute(client, account, change, account.app_id or self.options.app_id)
             except GraphTransportError as error:
                 return _result(change, Outcome.UNCERTAIN, str(error))
