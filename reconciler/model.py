@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+Value = TypeVar("Value")
 
 COMPONENT_ORDER = {"HEADER": 0, "LIMITED_TIME_OFFER": 1, "BODY": 2, "FOOTER": 3, "BUTTONS": 4, "CAROUSEL": 5}
 BUTTON_KEYS = (
@@ -62,15 +64,28 @@ class Template:
     # back) the inputs, as a JSON text. Meta writes the components, so they are not compared.
     library: str | None = None
     library_inputs: str | None = None
+    # What is worked out once per Template (a fleet's accounts share their declarations). Not
+    # functools.cached_property: before Python 3.12 it holds one lock for every instance, and
+    # the planning threads would queue on it.
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False, init=False)
 
-    @functools.cached_property
+    @property
     def rewritten_buttons(self) -> bool:
-        """Whether it has a button Meta rewrites (OTP, FLOW): worked out once per declaration,
-        which a fleet's accounts share."""
-        return any(otp_type_of(b) or str(b.get("type", "")).upper() == "FLOW" for b in _buttons(self.components))
+        """Whether it has a button Meta rewrites (OTP, FLOW)."""
+        return self._remembered("rewritten_buttons", lambda: any(otp_type_of(b) or str(b.get("type", "")).upper() == "FLOW" for b in _buttons(self.components)))
 
-    @functools.cached_property
+    def _remembered(self, name: str, work: Callable[[], Value]) -> Value:
+        """``work()``, done once; a race between threads only does it twice, with one result."""
+        if name not in self._memo:
+            self._memo[name] = work()
+        value: Value = self._memo[name]
+        return value
+
+    @property
     def unread_digest(self) -> str | None:
+        return self._remembered("unread_digest", self._unread_digest)
+
+    def _unread_digest(self) -> str | None:
         """One digest over what is declared and Meta does not read back (None: nothing): the
         header files it names (Meta answers a CDN URL) and library inputs. Compared through the
         ledger's record of what wabactl last sent, never with live state."""
@@ -91,9 +106,8 @@ class Template:
     def content(self) -> dict[str, Any]:
         """What is compared: the canonical form of everything a user declares. Worked out once
         per Template (a fleet's accounts share their declarations); read it, never change it."""
-        return self._content
+        return self._remembered("content", self._content)
 
-    @functools.cached_property
     def _content(self) -> dict[str, Any]:
         # A TTL only where there is one: a digest over content (a saved plan's fingerprint) stays
         # what it was for templates without one.
