@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+import pytest
 import yaml
 
 from conftest import BANNER, BUSINESS, ME, OTHER_WABA, PEOPLE, TOKEN, WABA, body, seed_with, template, write_config
 
 LANGUAGES = ("en_US", "es", "pt_BR")
+
+
+@pytest.fixture(autouse=True)
+def banner(tmp_path):
+    """The header file the configs here name, beside them (a header_file stays in its config's folder)."""
+    shutil.copy(BANNER, tmp_path / "banner.png")
 
 
 def rich_components(i: int, language: str, text_variant: str = "", seeded: bool = False) -> tuple[list[dict], str]:
@@ -22,7 +30,7 @@ def rich_components(i: int, language: str, text_variant: str = "", seeded: bool 
         main = body(f"Order {{{{1}}}} number {i}{text_variant} in {language} ships soon.", "#1")
     components = []
     if i % 3 == 0:
-        components.append({"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::seeded"]} if seeded else {"header_file": BANNER}})
+        components.append({"type": "HEADER", "format": "IMAGE", "example": {"header_handle": ["4::seeded"]} if seeded else {"header_file": "banner.png"}})
     components.append(main)
     if i % 4 == 0:
         components.append({"type": "BUTTONS", "buttons": [

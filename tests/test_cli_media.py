@@ -12,7 +12,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import APP, BUSINESS, MEDIA, OTHER_WABA, TOKEN, WABA, body, seed_with, template, write_config
+from conftest import APP, BANNER, BUSINESS, MEDIA, OTHER_WABA, TOKEN, WABA, body, seed_with, template, write_config
 
 
 def banner_config(tmp_path, on_change: str = "edit", name: str = "spring_sale") -> str:
@@ -88,6 +88,10 @@ def test_a_file_changed_after_plan_out_makes_the_saved_plan_stale(load, wabactl,
     (lambda folder: (folder / "banner.png").write_text("not an image"), "banner.png is not JPEG, PNG, MP4 or PDF; an IMAGE header takes image/jpeg or image/png"),
     (lambda folder: (folder / "banner.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * 1024 * 1024 + 1)), "banner.png is 5.0 MB; an IMAGE header takes at most 5 MB"),
     (lambda folder: (folder / "banner.png").unlink(), "banner.png: No such file or directory"),
+    (lambda folder: (folder / "c.yaml").write_text((folder / "c.yaml").read_text().replace("header_file: banner.png", "header_file: ../banner.png")),
+     "header_file ../banner.png is outside the folder of its config file"),
+    (lambda folder: (folder / "c.yaml").write_text((folder / "c.yaml").read_text().replace("header_file: banner.png", f"header_file: {BANNER}")),
+     "is outside the folder of its config file"),
 ])
 def test_a_bad_header_file_is_refused_at_file_and_line_before_any_call(load, wabactl, tmp_path, write, message):
     graph = load(seed_with())

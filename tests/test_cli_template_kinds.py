@@ -5,15 +5,23 @@ file and line before any call."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import yaml
 
 from conftest import BANNER, BUSINESS, WABA, body, seed_with, template, write_config
 
 
+@pytest.fixture(autouse=True)
+def banner(tmp_path):
+    """The header file the configs here name, beside them (a header_file stays in its config's folder)."""
+    shutil.copy(BANNER, tmp_path / "banner.png")
+
+
 def card(text: str, button: dict) -> dict:
     return {"components": [
-        {"type": "HEADER", "format": "IMAGE", "example": {"header_file": BANNER}},
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_file": "banner.png"}},
         {"type": "BODY", "text": text},
         {"type": "BUTTONS", "buttons": [button]},
     ]}
@@ -29,7 +37,7 @@ KINDS = {
         ]},
     ]}}},
     "flash_offer": {"category": "MARKETING", "languages": {"en_US": {"components": [
-        {"type": "HEADER", "format": "IMAGE", "example": {"header_file": BANNER}},
+        {"type": "HEADER", "format": "IMAGE", "example": {"header_file": "banner.png"}},
         {"type": "LIMITED_TIME_OFFER", "limited_time_offer": {"text": "Ends Sunday!", "has_expiration": True}},
         body("Good news {{1}}: 20% off everything this week.", "Ann"),
         {"type": "BUTTONS", "buttons": [

@@ -301,7 +301,14 @@ def _media_example(example: dict[str, Any], header_format: str, folder: str, whe
     if header_format not in media.ALLOWED:
         problems.append((where + (media.FILE_KEY,), f"header_file belongs to IMAGE, VIDEO, GIF or DOCUMENT headers (format is {header_format or 'missing'})"))
         return example
-    path = os.path.normpath(os.path.join(folder, str(example[media.FILE_KEY])))
+    declared = str(example[media.FILE_KEY])
+    path = os.path.normpath(os.path.join(folder, declared))
+    home = os.path.realpath(folder or ".")
+    if os.path.isabs(declared) or os.path.commonpath([home, os.path.realpath(path)]) != home:
+        # A config (from a pull request, say) must not upload files from elsewhere on the runner.
+        problems.append((where + (media.FILE_KEY,), f"header_file {declared} is outside the folder of its config file; "
+                                                    "give a path inside it (relative, without leaving it)"))
+        return example
     found = media.read_media(path, header_format)
     if isinstance(found, str):
         problems.append((where + (media.FILE_KEY,), found))

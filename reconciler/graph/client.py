@@ -143,9 +143,11 @@ class GraphClient:
         """One try, never repeated: see ``write``."""
         return self._once("POST", self._url(path), json=payload)
 
-    def post_bytes(self, path: str, data: Any, headers: dict[str, str]) -> Any:
-        """Raw bytes (a file object, read from its position) as the body, once: an upload."""
-        return self._once("POST", self._url(path), data=data, headers=headers)
+    def post_bytes(self, path: str, data: Any, headers: dict[str, str], size: int = 0) -> Any:
+        """Raw bytes (a file object, read from its position) as the body, once: an upload. Its
+        deadline grows with ``size``: at least the request deadline, else 4 s per MB (a 100 MB
+        file may take 400 s on a slow link)."""
+        return self._once("POST", self._url(path), seconds=max(self.deadline, 4.0 * size / (1 << 20)), data=data, headers=headers)
 
     def delete(self, path: str, params: dict[str, Any]) -> Any:
         """One try, never repeated: see ``write``."""
@@ -303,11 +305,11 @@ class GraphClient:
                 time.sleep(wait)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _once(self, method: str, url: str, paced: bool = False, **kwargs: Any) -> Any:
+    def _once(self, method: str, url: str, paced: bool = False, seconds: float | None = None, **kwargs: Any) -> Any:
         path = urllib.parse.urlsplit(url).path  # never the query: it can carry cursors, not tokens
         if self.throttle is not None and not paced:
             self.throttle.before(path)
-        deadline = time.monotonic() + self.deadline
+        deadline = time.monotonic() + (seconds or self.deadline)
         try:
             with self.session.request(method, url, timeout=(self.timeout, min(self.timeout, self.deadline)),
                                       stream=True, **kwargs) as response:

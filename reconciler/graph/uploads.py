@@ -30,7 +30,7 @@ def upload_file(client: GraphClient, app_id: str, path: str, mime: str) -> str:
         try:
             with open(path, "rb") as handle:
                 handle.seek(offset)
-                answer = client.post_bytes(session, handle, {"file_offset": str(offset), "Content-Type": mime})
+                answer = client.post_bytes(session, handle, {"file_offset": str(offset), "Content-Type": mime}, size - offset)
         except GraphTransportError as error:  # cut: ask how far it got, and go on from there
             last = error
             offset = _offset(client.get(session), session, size)
