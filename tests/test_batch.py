@@ -55,6 +55,14 @@ def plan_json(emulator, path: str, parallelism: int) -> dict:
     return document
 
 
+def plans_the_same_despite(emulator, graph, path: str, fault: dict) -> None:
+    """Planning with reads batched and ``fault`` injected decides what one account at a time does."""
+    alone = plan_json(emulator, path, parallelism=1)
+    graph.control("DELETE", "requests")
+    graph.control("POST", "faults", fault)
+    assert plan_json(emulator, path, parallelism=4) == alone
+
+
 def batches(graph) -> list[list[dict]]:
     return [json.loads(e["params"]["batch"]) for e in graph.log() if e["method"] == "POST" and e["path"] == "/v26.0/"]
 
@@ -80,10 +88,7 @@ def test_many_accounts_are_read_in_batches_and_plan_as_one_at_a_time_does(load, 
 def test_a_transient_item_error_is_tried_again_alone(load, emulator, tmp_path):
     graph = load(many_seed())
     path = many_config(tmp_path)
-    alone = plan_json(emulator, path, parallelism=1)
-    graph.control("DELETE", "requests")
-    graph.control("POST", "faults", {"kind": "error", "status": 503, "path": f"/{waba_id(3)}/message_templates", "times": 1})
-    assert plan_json(emulator, path, parallelism=4) == alone
+    plans_the_same_despite(emulator, graph, path, {"kind": "error", "status": 503, "path": f"/{waba_id(3)}/message_templates", "times": 1})
     tries = [e for e in graph.calls() if e["path"] == f"/v26.0/{waba_id(3)}/message_templates"]
     assert [e["status"] for e in tries] == [503, 200]
     assert tries[0].get("note") == "batch item" and tries[1].get("note") is None  # the try again went alone
@@ -108,10 +113,7 @@ def test_an_item_refused_for_good_fails_its_account_only(load, emulator, tmp_pat
 def test_a_batch_cut_as_a_whole_is_sent_read_by_read(load, emulator, tmp_path):
     graph = load(many_seed())
     path = many_config(tmp_path)
-    alone = plan_json(emulator, path, parallelism=1)
-    graph.control("DELETE", "requests")
-    graph.control("POST", "faults", {"kind": "drop_before", "method": "POST", "path": "/", "times": 1})
-    assert plan_json(emulator, path, parallelism=4) == alone
+    plans_the_same_despite(emulator, graph, path, {"kind": "drop_before", "method": "POST", "path": "/", "times": 1})
     cut = [e for e in graph.log() if e["path"] == "/v26.0/" and e["status"] is None]
     assert len(cut) == 1 and cut[0]["note"] == "dropped before handling"
 
@@ -119,19 +121,13 @@ def test_a_batch_cut_as_a_whole_is_sent_read_by_read(load, emulator, tmp_path):
 def test_an_item_s_connection_fault_cuts_its_batch_and_its_reads_go_alone(load, emulator, tmp_path):
     graph = load(many_seed())
     path = many_config(tmp_path)
-    alone = plan_json(emulator, path, parallelism=1)
-    graph.control("DELETE", "requests")
-    graph.control("POST", "faults", {"kind": "drop_after", "path": f"/{waba_id(2)}/message_templates", "times": 1})
-    assert plan_json(emulator, path, parallelism=4) == alone
+    plans_the_same_despite(emulator, graph, path, {"kind": "drop_after", "path": f"/{waba_id(2)}/message_templates", "times": 1})
 
 
 def test_a_null_item_is_tried_again_alone(load, emulator, tmp_path):
     graph = load(many_seed())
     path = many_config(tmp_path)
-    alone = plan_json(emulator, path, parallelism=1)
-    graph.control("DELETE", "requests")
-    graph.control("POST", "faults", {"kind": "null_item", "path": f"/{waba_id(7)}/message_templates", "times": 1})
-    assert plan_json(emulator, path, parallelism=4) == alone
+    plans_the_same_despite(emulator, graph, path, {"kind": "null_item", "path": f"/{waba_id(7)}/message_templates", "times": 1})
     tries = [e for e in graph.calls() if e["path"] == f"/v26.0/{waba_id(7)}/message_templates"]
     assert [(e["status"], e.get("note")) for e in tries] == [(None, "batch item"), (200, None)]
 
@@ -139,10 +135,7 @@ def test_a_null_item_is_tried_again_alone(load, emulator, tmp_path):
 def test_a_batch_refused_as_a_whole_gives_each_read_its_error_and_the_reads_retry_alone(load, emulator, tmp_path):
     graph = load(many_seed())
     path = many_config(tmp_path)
-    alone = plan_json(emulator, path, parallelism=1)
-    graph.control("DELETE", "requests")
-    graph.control("POST", "faults", {"kind": "error", "status": 500, "method": "POST", "path": "/", "times": 1})
-    assert plan_json(emulator, path, parallelism=4) == alone
+    plans_the_same_despite(emulator, graph, path, {"kind": "error", "status": 500, "method": "POST", "path": "/", "times": 1})
     refused = [e for e in graph.log() if e["path"] == "/v26.0/" and e["status"] == 500]
     assert len(refused) == 1
 

@@ -83,16 +83,21 @@ def test_each_kind_is_created_then_plans_nothing_and_survives_import(load, wabac
 def test_a_changed_ttl_is_an_edit_and_an_undeclared_one_is_meta_s(load, wabactl, tmp_path):
     load(seed_with())
     kinds = {"book_visit": KINDS["book_visit"]}
-    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": kinds}}, {"on_change": "edit"})
+    path = acme(tmp_path, kinds, edit=True)
     assert wabactl("apply", path, "--auto-approve").exit_code == 0
     undeclared = {"book_visit": {k: v for k, v in KINDS["book_visit"].items() if k != "message_send_ttl_seconds"}}
-    assert wabactl("plan", write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": undeclared}}),
+    assert wabactl("plan", acme(tmp_path, undeclared, "d.yaml"),
                    "--detailed-exitcode").exit_code == 0
     changed = {"book_visit": {**KINDS["book_visit"], "message_send_ttl_seconds": 7200}}
-    planned = wabactl("plan", write_config(tmp_path / "e.yaml", {"acme": {"waba_id": WABA, "templates": changed}}, {"on_change": "edit"}),
+    planned = wabactl("plan", acme(tmp_path, changed, "e.yaml", edit=True),
                       "--format", "json")
     [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
     assert change["action"] == "edit" and change["after"]["message_send_ttl_seconds"] == 7200
+
+
+def acme(tmp_path, templates: dict, name: str = "c.yaml", edit: bool = False) -> str:
+    """A config of one account holding ``templates`` (``edit``: on_change edit)."""
+    return write_config(tmp_path / name, {"acme": {"waba_id": WABA, "templates": templates}}, {"on_change": "edit"} if edit else None)
 
 
 def with_components(components: list, category: str = "MARKETING", **extra) -> dict:
@@ -149,7 +154,7 @@ LIBRARY = {"delivery_news": {"category": "UTILITY", "library_template_name": "de
 
 def test_a_library_template_is_created_by_name_and_converges_and_imports(load, wabactl, tmp_path):
     graph = load(seed_with())
-    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": LIBRARY}})
+    path = acme(tmp_path, LIBRARY)
     applied = wabactl("apply", path, "--auto-approve")
     assert applied.exit_code == 0, applied.output
     [create] = [e for e in graph.calls() if e["method"] == "POST" and e["path"].endswith("/message_templates")]
@@ -158,7 +163,7 @@ def test_a_library_template_is_created_by_name_and_converges_and_imports(load, w
     assert row["status"] == "APPROVED" and row["library_template_name"] == "delivery_update_1" and row["components"]
     assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0  # Meta's components are not compared
     changed = {"delivery_news": {**LIBRARY["delivery_news"], "library_template_body_inputs": {"add_track_package_link": False}}}
-    planned = wabactl("plan", write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": changed}}), "--format", "json")
+    planned = wabactl("plan", acme(tmp_path, changed, "d.yaml"), "--format", "json")
     [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
     assert change["action"] == "blocked"  # other inputs: made again, which an APPROVED template's name lock forbids
     imported = tmp_path / "imported.yaml"
@@ -173,7 +178,7 @@ def test_a_library_template_with_components_or_a_marketing_one_is_refused(load, 
     graph = load(seed_with())
     bad = {"delivery_news": {**LIBRARY["delivery_news"], "category": "MARKETING",
                              "languages": {"en_US": {"components": [body("Hello {{1}} there.", "Ann")]}}}}
-    result = wabactl("plan", write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": bad}}))
+    result = wabactl("plan", acme(tmp_path, bad))
     assert result.exit_code == 1
     assert "templates from Meta's library are UTILITY or AUTHENTICATION" in result.stderr
     assert "a template from Meta's library takes no components" in result.stderr
@@ -196,17 +201,17 @@ def test_legacy_categories_and_rows_being_deleted_neither_crash_nor_flap(load, w
     assert drift.exit_code == 0, drift.output
 
 
-def test_changed_otp_settings_meta_does_not_read_back_are_a_change(load, wabactl, tmp_path):
+def test_changed_otp_apps_that_meta_reads_back_are_a_change(load, wabactl, tmp_path):
     load(seed_with())
     login = {"login_code": KINDS["login_code"]}
-    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": login}}, {"on_change": "edit"})
+    path = acme(tmp_path, login, edit=True)
     assert wabactl("apply", path, "--auto-approve").exit_code == 0
     assert wabactl("plan", path, "--detailed-exitcode").exit_code == 0
     button = KINDS["login_code"]["languages"]["en_US"]["components"][2]["buttons"][0]
     moved = {**button, "supported_apps": [{"package_name": "com.example.other", "signature_hash": "K8a/AINcGX7"}]}
     changed = {"login_code": {**KINDS["login_code"], "languages": {"en_US": {"components": [
         *KINDS["login_code"]["languages"]["en_US"]["components"][:2], {"type": "BUTTONS", "buttons": [moved]}]}}}}
-    planned = wabactl("plan", write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": changed}}, {"on_change": "edit"}),
+    planned = wabactl("plan", acme(tmp_path, changed, "d.yaml", edit=True),
                       "--format", "json")
     [change] = [c for a in yaml.safe_load(planned.stdout)["accounts"] for c in a["changes"]]
     assert change["action"] == "edit" and "a button setting Meta reads back differs" in change["reason"]
@@ -214,16 +219,16 @@ def test_changed_otp_settings_meta_does_not_read_back_are_a_change(load, wabactl
 
 def test_a_library_template_s_ttl_is_edited_and_other_inputs_are_blocked_with_the_reason(load, wabactl, tmp_path):
     load(seed_with())
-    path = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": LIBRARY}}, {"on_change": "edit"})
+    path = acme(tmp_path, LIBRARY, edit=True)
     assert wabactl("apply", path, "--auto-approve").exit_code == 0
     with_ttl = {"delivery_news": {**LIBRARY["delivery_news"], "message_send_ttl_seconds": 600}}
-    ttl_path = write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": with_ttl}}, {"on_change": "edit"})
+    ttl_path = acme(tmp_path, with_ttl, "d.yaml", edit=True)
     applied = wabactl("apply", ttl_path, "--auto-approve", "--format", "json")
     assert applied.exit_code == 0, applied.output
     assert [c["action"] for a in yaml.safe_load(applied.stdout)["accounts"] for c in a["changes"]] == ["edit"]
     assert wabactl("plan", ttl_path, "--detailed-exitcode").exit_code == 0
     other = {"delivery_news": {**with_ttl["delivery_news"], "library_template_body_inputs": {"add_contact_number": True}}}
-    planned = wabactl("plan", write_config(tmp_path / "e.yaml", {"acme": {"waba_id": WABA, "templates": other}}, {"on_change": "edit"}))
+    planned = wabactl("plan", acme(tmp_path, other, "e.yaml", edit=True))
     assert "a template from Meta's library is made again to change its library name or inputs" in planned.stdout
 
 
@@ -236,11 +241,11 @@ def flow_template(**flow) -> dict:
 def test_a_flow_named_where_meta_reads_back_its_id_is_no_change_and_another_id_is(load, wabactl, tmp_path):
     live = flow_template(flow_id="1234567890")["book_visit"]["languages"]["en_US"]["components"]
     load(seed_with([template("book_visit", components=live)]))
-    by_name = write_config(tmp_path / "c.yaml", {"acme": {"waba_id": WABA, "templates": flow_template(flow_name="booking")}}, {"on_change": "edit"})
+    by_name = acme(tmp_path, flow_template(flow_name="booking"), edit=True)
     planned = wabactl("plan", by_name, "--detailed-exitcode")
     assert planned.exit_code == 0, planned.output  # Meta keeps the Flow's id: a name cannot be told from it
     assert "cannot be compared" in planned.output
-    other = write_config(tmp_path / "d.yaml", {"acme": {"waba_id": WABA, "templates": flow_template(flow_id="999")}}, {"on_change": "edit"})
+    other = acme(tmp_path, flow_template(flow_id="999"), "d.yaml", edit=True)
     changed = wabactl("plan", other, "--format", "json")
     [change] = [c for a in yaml.safe_load(changed.stdout)["accounts"] for c in a["changes"]]
     assert change["action"] == "edit" and "the Flow's id" in change["reason"]

@@ -111,7 +111,7 @@ def _changed(desired: DesiredAccount, wanted: Template, current: LiveTemplate, w
     if wanted.ttl is None and current.template.ttl is not None:
         wanted = dataclasses.replace(wanted, ttl=current.template.ttl)  # not declared: Meta's default stands
     same_content = wanted.content() == current.template.content()
-    unread_changed = _media_changed(key, wanted, ledger.media.get(lock), warnings)
+    unread_changed = _unread_changed(key, wanted, ledger.media.get(lock), warnings)
     otp_changed = read_back_settings_differ(wanted, current.template)  # OTP text or apps, the Flow's id
     if same_content and not unread_changed and not otp_changed:
         _status_warnings(key, current, warnings)
@@ -175,7 +175,7 @@ def _only_ttl(wanted: Template, current: LiveTemplate) -> bool:
     return wanted.ttl != current.template.ttl and dataclasses.replace(wanted, ttl=current.template.ttl).content() == current.template.content()
 
 
-def _media_changed(key: str, wanted: Template, uploaded: str | None, warnings: list[str]) -> bool:
+def _unread_changed(key: str, wanted: Template, uploaded: str | None, warnings: list[str]) -> bool:
     """Whether the header files differ from those wabactl last uploaded for the template. Without
     a record (made elsewhere, or before wabactl uploaded files) nothing can be compared: the plan
     says so instead of showing a change that may not be one."""
